@@ -1,0 +1,217 @@
+"""Transactional outbox: a state change and its event commit together; a relay publishes them.
+
+Writing: inside the service's MongoDB transaction, ``Outbox.add`` takes the next
+value of the service's outbox sequence (a counter document incremented in the
+same transaction) and inserts the serialised message. Two transactions that
+both take a sequence number conflict on the counter, so sequence order is commit
+order: an entity's events are never numbered out of order.
+
+Publishing: one ``OutboxRelay`` per service (a lease document elects one when
+several replicas run) reads pending messages in sequence order, sends them
+with ``acks=all`` keyed by entity, waits for the broker's acknowledgements,
+then marks them sent. A crash between the send and the mark re-sends the
+batch on restart: delivery is at least once, consumers deduplicate by event id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from shared.contracts import Envelope
+from shared.contracts.envelope import utcnow
+from shared.mongo import Document
+from shared.observability import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
+
+log = logging.getLogger(__name__)
+
+OUTBOX = "outbox"
+COUNTERS = "outbox_counters"
+LEASES = "outbox_leases"
+
+
+def message_key(workspace_id: str, entity_id: object) -> str:
+    """Kafka key of an entity's messages: workspace + entity id (ids are per workspace)."""
+    return f"{workspace_id}:{entity_id}"
+
+
+async def ensure_outbox_indexes(db: AsyncDatabase[Document]) -> None:
+    """Create the index the relay reads pending messages with."""
+    await db[OUTBOX].create_index([("sent", ASCENDING), ("seq", ASCENDING)])
+
+
+class Outbox:
+    """Writes messages into the service's outbox collection inside a caller's transaction."""
+
+    def __init__(self, db: AsyncDatabase[Document], *, on_commit: Callable[[], None] | None = None):
+        self._db = db
+        self._on_commit = on_commit
+
+    async def add(
+        self, session: AsyncClientSession, *, topic: str, key: str, envelope: Envelope[Any]
+    ) -> None:
+        """Queue ``envelope`` for ``topic`` as part of ``session``'s transaction."""
+        counter = await self._db[COUNTERS].find_one_and_update(
+            {"_id": "outbox"},
+            {"$inc": {"seq": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+        await self._db[OUTBOX].insert_one(
+            {
+                "_id": envelope.id,
+                "seq": counter["seq"],
+                "topic": topic,
+                "key": key,
+                "type": envelope.type,
+                "value": envelope.model_dump_json().encode(),
+                "created_at": utcnow(),
+                "sent": False,
+            },
+            session=session,
+        )
+
+    def committed(self) -> None:
+        """Tell the relay that new messages are waiting (call after the commit)."""
+        if self._on_commit is not None:
+            self._on_commit()
+
+
+AfterSend = Callable[[list[Document]], Awaitable[None]]
+
+
+class OutboxRelay:
+    """Publishes the outbox to Kafka in sequence order and marks what the broker acknowledged."""
+
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        *,
+        bootstrap_servers: str,
+        client_id: str,
+        poll_interval_s: float = 0.5,
+        batch_size: int = 500,
+        lease_s: float = 10.0,
+        after_send: AfterSend | None = None,
+    ):
+        self._db = db
+        self._bootstrap = bootstrap_servers
+        self._client_id = client_id
+        self._poll = poll_interval_s
+        self._batch = batch_size
+        self._lease = timedelta(seconds=lease_s)
+        self._owner = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
+        #: Test hook: runs after the broker acknowledged a batch, before it is marked sent.
+        self._after_send = after_send
+        self._wake = asyncio.Event()
+        self._producer: AIOKafkaProducer | None = None
+
+    def notify(self) -> None:
+        """Wake the relay now instead of at its next poll."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        """Connect the producer."""
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            client_id=f"{self._client_id}-outbox",
+            acks="all",
+            linger_ms=2,
+            enable_idempotence=False,
+        )
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        """Flush and close the producer."""
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def run(self) -> None:
+        """Relay forever: publish whatever is pending, then sleep until woken or polled."""
+        while True:
+            try:
+                sent = await self.publish_pending()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox relay pass failed; retrying")
+                sent = 0
+                await asyncio.sleep(self._poll)
+            if sent == 0:
+                await self._record_backlog()
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+                except TimeoutError:
+                    pass
+
+    async def publish_pending(self) -> int:
+        """Publish every pending message once (if this relay holds the lease); return the count."""
+        if not await self._hold_lease():
+            return 0
+        total = 0
+        while True:
+            batch = await (
+                self._db[OUTBOX].find({"sent": False}).sort("seq", ASCENDING).limit(self._batch)
+            ).to_list()
+            if not batch:
+                return total
+            await self._send(batch)
+            if self._after_send is not None:
+                await self._after_send(batch)
+            await self._db[OUTBOX].update_many(
+                {"_id": {"$in": [doc["_id"] for doc in batch]}},
+                {"$set": {"sent": True, "sent_at": utcnow()}},
+            )
+            OUTBOX_PUBLISHED.labels(service=self._client_id).inc(len(batch))
+            total += len(batch)
+            if len(batch) < self._batch:
+                return total
+
+    async def _send(self, batch: list[Document]) -> None:
+        assert self._producer is not None, "relay not started"
+        acks = []
+        for doc in batch:
+            headers = [("ce_type", doc["type"].encode()), ("ce_id", str(doc["_id"]).encode())]
+            acks.append(
+                await self._producer.send(
+                    doc["topic"], value=bytes(doc["value"]), key=doc["key"].encode(),
+                    headers=headers,
+                )
+            )
+        await asyncio.gather(*acks)
+
+    async def _hold_lease(self) -> bool:
+        """Take or renew the relay lease; only its holder publishes (one relay per service)."""
+        now = utcnow()
+        try:
+            doc = await self._db[LEASES].find_one_and_update(
+                {"_id": "relay", "$or": [{"owner": self._owner}, {"expires_at": {"$lt": now}}]},
+                {"$set": {"owner": self._owner, "expires_at": now + self._lease}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+        except DuplicateKeyError:
+            return False
+        return doc is not None and doc["owner"] == self._owner
+
+    async def release(self) -> None:
+        """Give the lease up so another replica can take over at once."""
+        await self._db[LEASES].delete_one({"_id": "relay", "owner": self._owner})
+
+    async def _record_backlog(self) -> None:
+        pending = await self._db[OUTBOX].count_documents({"sent": False})
+        OUTBOX_BACKLOG.labels(service=self._client_id).set(pending)

@@ -1,0 +1,144 @@
+"""The skeleton every back-end service runs in: one FastAPI app + one FastStream broker, one loop.
+
+A service's ``app.py`` calls ``create_service_app`` with its settings, its
+internal routers, a function that registers its subscribers and a start-up hook
+that builds its dependencies. Clients are created in the lifespan, never at
+import time, and ``/health`` + ``/metrics`` come for free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from fastapi import APIRouter, Depends, FastAPI, Request
+from faststream.kafka import KafkaBroker
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.consuming import ensure_consumer_indexes
+from shared.errors import install_error_handlers
+from shared.internal import require_internal_token
+from shared.kafka import make_broker
+from shared.logs import configure_logging
+from shared.mongo import Document, make_mongo_client
+from shared.observability import health_router, install_http_observability
+from shared.outbox import Outbox, OutboxRelay, ensure_outbox_indexes
+from shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """The live clients of one service process, built in its lifespan."""
+
+    settings: ServiceSettings
+    client: AsyncMongoClient[Document]
+    db: AsyncDatabase[Document]
+    broker: KafkaBroker
+    outbox: Outbox
+    relay: OutboxRelay
+    #: What the service's start-up hook built (its stores and use cases), by name.
+    deps: dict[str, Any] = field(default_factory=dict)
+
+
+RuntimeHook = Callable[[Runtime], Awaitable[None]]
+ConsumerSetup = Callable[[Runtime], None]
+
+
+def get_runtime(request: Request) -> Runtime:
+    """FastAPI dependency: the process's runtime."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def create_service_app(
+    *,
+    settings: ServiceSettings,
+    title: str,
+    routers: Sequence[APIRouter] = (),
+    setup_consumers: ConsumerSetup | None = None,
+    on_startup: RuntimeHook | None = None,
+) -> FastAPI:
+    """Build a service's app: internal routes behind the internal token, health, metrics."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = make_mongo_client(settings, app_name=settings.service_name)
+        db = client[settings.mongo_database]
+        broker = make_broker(settings, client_id=settings.service_name)
+        relay = OutboxRelay(
+            db,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            client_id=settings.service_name,
+            poll_interval_s=settings.outbox_poll_interval_s,
+        )
+        runtime = Runtime(
+            settings=settings, client=client, db=db, broker=broker,
+            outbox=Outbox(db, on_commit=relay.notify), relay=relay,
+        )
+        app.state.runtime = runtime
+        await ensure_outbox_indexes(db)
+        await ensure_consumer_indexes(db)
+        if on_startup is not None:
+            await on_startup(runtime)
+        if setup_consumers is not None:
+            setup_consumers(runtime)
+        await broker.start()
+        await relay.start()
+        relay_task = asyncio.create_task(relay.run(), name=f"{settings.service_name}-outbox-relay")
+        log.info("%s started on %s:%s", settings.service_name, settings.http_host,
+                 settings.http_port)
+        try:
+            yield
+        finally:
+            relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await relay_task
+            await relay.stop()
+            with contextlib.suppress(Exception):
+                await relay.release()
+            await broker.stop()
+            await client.close()
+
+    app = FastAPI(title=title, lifespan=lifespan)
+    install_error_handlers(app)
+    install_http_observability(app, service=settings.service_name)
+
+    async def mongo_ok() -> None:
+        await get_runtime_from(app).db.command("ping")
+
+    async def broker_ok() -> None:
+        if not await get_runtime_from(app).broker.ping(timeout=2.0):
+            raise ConnectionError("broker does not answer")
+
+    app.include_router(health_router({"mongodb": mongo_ok, "kafka": broker_ok}))
+    internal = [Depends(require_internal_token(settings.internal_token))]
+    for router in routers:
+        app.include_router(router, dependencies=internal)
+    return app
+
+
+def get_runtime_from(app: FastAPI) -> Runtime:
+    """The runtime of a started app."""
+    runtime: Runtime = app.state.runtime
+    return runtime
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run one service process in the foreground (``python -m services.<name>``)."""
+    configure_logging(service=settings.service_name, level=settings.log_level)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
