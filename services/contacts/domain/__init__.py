@@ -1,0 +1,1 @@
+"""Domain of the contacts service: models and rules, no I/O."""

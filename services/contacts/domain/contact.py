@@ -1,0 +1,349 @@
+"""The contact aggregate: its fields, the update rules and its API and stored shapes.
+
+Stored document (collection `contacts`, one per contact; `to_document` / `from_document`):
+
+    {
+      "_id": "<workspace_id>:<id>",         # contact ids are unique per workspace only
+      "workspace_id": str, "id": int,
+      "first_name": str | None, "last_name": str | None,
+      "email": str | None,                  # as given (stripped)
+      "email_key": str | None,              # email lower-cased: what matching and filters use
+      "phone": str | None,                  # E.164
+      "country_code": str | None,           # ISO 3166-1 alpha-2
+      "country_manual": bool,               # True: set by a user, never derived from the phone
+      "language": str | None,               # ISO 639-1 / BCP-47, canonical case
+      "profile_pic": str | None, "assignee": str | None,
+      "status": "open" | "close" | None,    # follows the conversation; read-only here
+      "blocked": bool,
+      "tags": [str],                        # display names, unique by tag_key, order kept
+      "tag_keys": [str],                    # casefolded tags, for filters
+      "custom_fields": {name: value},       # stored forms from validate_custom_value
+      "created_at": datetime, "updated_at": datetime,   # UTC
+      "version": int                        # 1 on create, +1 on every change
+    }
+
+A patch lists changed fields by API name; custom fields appear as `custom_fields.<name>`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from services.contacts.domain.custom_fields import CustomFieldDefinition, validate_custom_value
+from services.contacts.domain.errors import InvalidValue, NotFound, invalid_from_pydantic
+from services.contacts.domain.fields import (
+    country_for_phone,
+    email_match_key,
+    normalize_country,
+    normalize_email,
+    normalize_language,
+    normalize_name,
+    normalize_phone,
+    normalize_url,
+)
+from services.contacts.domain.tags import tag_key
+
+ASSIGNEE_MAX_CHARS = 255
+READ_ONLY_FIELDS = {
+    "id": "is read-only",
+    "status": "is read-only: it follows the conversation",
+    "blocked": "is read-only: use block / unblock",
+    "tags": "is read-only here: use the tag endpoints",
+    "created_at": "is read-only",
+}
+
+
+class Contact(BaseModel):
+    """A customer of a workspace, as the contacts service stores it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    workspace_id: str
+    id: int
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    email_key: str | None = None
+    phone: str | None = None
+    country_code: str | None = None
+    country_manual: bool = False
+    language: str | None = None
+    profile_pic: str | None = None
+    assignee: str | None = None
+    status: Literal["open", "close"] | None = None
+    blocked: bool = False
+    tags: list[str] = Field(default_factory=list)
+    custom_fields: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_email_key(cls, data: Any) -> Any:
+        # email_key is never set on its own: it always follows email.
+        if isinstance(data, dict):
+            email = data.get("email")
+            data = {**data, "email_key": email_match_key(email) if email else None}
+        return data
+
+    @field_validator("created_at", "updated_at")
+    @classmethod
+    def _utc(cls, moment: datetime) -> datetime:
+        # MongoDB gives back naive datetimes that are UTC.
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class CustomFieldValue(BaseModel):
+    """One `{name, value}` item of a contact's custom fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    value: Any = None
+
+
+class ContactPatch(BaseModel):
+    """The API's contact input; absent fields stay as they are, null clears a field."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True
+    )
+
+    first_name: str | None = Field(default=None, alias="firstName")
+    last_name: str | None = Field(default=None, alias="lastName")
+    email: str | None = None
+    phone: str | None = None
+    country_code: str | None = Field(default=None, alias="countryCode")
+    language: str | None = None
+    profile_pic: str | None = Field(default=None, alias="profilePic")
+    assignee: str | None = None
+    custom_fields: list[CustomFieldValue] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_read_only_and_unknown(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            raise InvalidValue.for_value("body", data, "is not a JSON object")
+        known = {info.alias or name for name, info in cls.model_fields.items()}
+        known |= set(cls.model_fields)
+        for key in data:
+            if key in READ_ONLY_FIELDS:
+                raise InvalidValue(f"{key}: {READ_ONLY_FIELDS[key]}", field=str(key))
+            if key not in known:
+                name = str(key)[:100]
+                raise InvalidValue(f"{name}: unknown field", field=name)
+        return data
+
+    @classmethod
+    def from_api(cls, body: object) -> ContactPatch:
+        """Parse a request body, raising InvalidValue (never ValidationError) on bad input."""
+        try:
+            return cls.model_validate(body)
+        except ValidationError as exc:
+            raise _api_error(exc) from None
+
+
+_API_NAMES = {name: info.alias or name for name, info in ContactPatch.model_fields.items()}
+_FIELD_ORDER = [
+    "first_name", "last_name", "email", "phone", "country_code", "language", "profile_pic",
+    "assignee",
+]  # fmt: skip
+
+
+def _api_error(exc: ValidationError) -> InvalidValue:
+    """Name fields by their API (camelCase) names in a translated pydantic error."""
+    error = invalid_from_pydantic(exc)
+    field = error.field or ""
+    head, _, rest = field.partition(".")
+    if head in _API_NAMES and _API_NAMES[head] != head:
+        renamed = ".".join(part for part in (_API_NAMES[head], rest) if part)
+        return InvalidValue(error.message.replace(field, renamed, 1), field=renamed)
+    return error
+
+
+def apply_patch(
+    contact: Contact | None,
+    patch: ContactPatch,
+    *,
+    workspace_id: str,
+    contact_id: int,
+    default_region: str | None,
+    custom_field_defs: Sequence[CustomFieldDefinition] = (),
+    now: datetime,
+) -> tuple[Contact, list[str]]:
+    """Apply a patch (create when `contact` is None); return the contact and changed API names."""
+    if contact is not None and (contact.workspace_id, contact.id) != (workspace_id, contact_id):
+        raise NotFound(f"contact: {contact_id} not found", field="id")
+    sent = patch.model_fields_set
+    current = contact.model_dump() if contact else {}
+    new: dict[str, Any] = {}  # every value is validated here, before anything is built
+
+    for name in ("first_name", "last_name"):
+        if name in sent:
+            raw = getattr(patch, name)
+            new[name] = None if raw is None else normalize_name(raw, field=_API_NAMES[name])
+    if "email" in sent:
+        new["email"] = None if patch.email is None else normalize_email(patch.email)
+    if "phone" in sent:
+        new["phone"] = (
+            None
+            if patch.phone is None
+            else normalize_phone(patch.phone, default_region=default_region)
+        )
+    if "language" in sent:
+        new["language"] = None if patch.language is None else normalize_language(patch.language)
+    if "profile_pic" in sent:
+        pic = patch.profile_pic
+        new["profile_pic"] = None if pic is None else normalize_url(pic, field="profilePic")
+    if "assignee" in sent:
+        new["assignee"] = None if patch.assignee is None else _assignee(patch.assignee)
+    new.update(_country(current, new, patch, sent))
+
+    custom = dict(current.get("custom_fields", {}))
+    changed = [_API_NAMES[name] for name in _FIELD_ORDER if _differs(name, new, current)]
+    for name, value in _custom_values(patch, custom_field_defs, default_region=default_region):
+        if custom.get(name) != value:
+            changed.append(f"custom_fields.{name}")
+        if value is None:
+            custom.pop(name, None)
+        else:
+            custom[name] = value
+    if contact is None:
+        created = Contact.model_validate(
+            {
+                **new,
+                "workspace_id": workspace_id,
+                "id": contact_id,
+                "custom_fields": custom,
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+        )
+        return created, changed
+    if not changed:
+        return contact, []
+    updated = Contact.model_validate(
+        {
+            **current,
+            **new,
+            "custom_fields": custom,
+            "updated_at": now,
+            "version": contact.version + 1,
+        }
+    )
+    return updated, changed
+
+
+def _differs(name: str, new: dict[str, Any], current: dict[str, Any]) -> bool:
+    """Whether the patch changes a stored field; for the country, its manual flag counts too."""
+    if name not in new:
+        return False
+    if name == "country_code" and new["country_manual"] != current.get("country_manual", False):
+        return True
+    return bool(new[name] != current.get(name))
+
+
+def _assignee(raw: str) -> str | None:
+    assignee = raw.strip()
+    if len(assignee) > ASSIGNEE_MAX_CHARS:
+        raise InvalidValue.for_value("assignee", raw, "is not a user id")
+    return assignee or None
+
+
+def _country(
+    current: dict[str, Any], new: dict[str, Any], patch: ContactPatch, sent: set[str]
+) -> dict[str, Any]:
+    """New country fields: a manual value wins; otherwise the country follows the phone."""
+    phone = new.get("phone", current.get("phone"))
+    if "country_code" in sent:
+        if patch.country_code is not None:
+            return {"country_code": normalize_country(patch.country_code), "country_manual": True}
+        # Clearing a manual country hands it back to derivation from the current phone.
+        return {
+            "country_code": country_for_phone(phone) if phone else None,
+            "country_manual": False,
+        }
+    if "phone" in sent and not current.get("country_manual", False):
+        return {
+            "country_code": country_for_phone(phone) if phone else None,
+            "country_manual": False,
+        }
+    return {}
+
+
+def _custom_values(
+    patch: ContactPatch,
+    defs: Sequence[CustomFieldDefinition],
+    *,
+    default_region: str | None,
+) -> list[tuple[str, Any]]:
+    """Validate the patch's custom field values against the workspace definitions."""
+    if "custom_fields" not in patch.model_fields_set or patch.custom_fields is None:
+        return []
+    by_name = {defn.name: defn for defn in defs}
+    values: dict[str, Any] = {}
+    for item in patch.custom_fields:
+        defn = by_name.get(item.name)
+        if defn is None:
+            raise InvalidValue.for_value(
+                "custom_fields", item.name, "is not a custom field of this workspace"
+            )
+        if item.name in values:
+            raise InvalidValue.for_value("custom_fields", item.name, "is given twice")
+        values[item.name] = validate_custom_value(defn, item.value, default_region=default_region)
+    return list(values.items())
+
+
+def to_api(
+    contact: Contact, *, custom_field_defs: Sequence[CustomFieldDefinition] | None = None
+) -> dict[str, Any]:
+    """The public JSON of a contact (respond.io v2 shape plus `blocked`)."""
+    if custom_field_defs is None:
+        custom = [{"name": name, "value": value} for name, value in contact.custom_fields.items()]
+    else:  # every defined field, in the workspace's order; values of deleted fields are hidden
+        custom = [
+            {"name": defn.name, "value": contact.custom_fields.get(defn.name)}
+            for defn in custom_field_defs
+        ]
+    return {
+        "id": contact.id,
+        "firstName": contact.first_name,
+        "lastName": contact.last_name,
+        "phone": contact.phone,
+        "email": contact.email,
+        "language": contact.language,
+        "profilePic": contact.profile_pic,
+        "countryCode": contact.country_code,
+        "status": contact.status,
+        "tags": list(contact.tags),
+        "assignee": contact.assignee,
+        "custom_fields": custom,
+        "created_at": int(contact.created_at.timestamp()),
+        "blocked": contact.blocked,
+    }
+
+
+def document_id(workspace_id: str, contact_id: int) -> str:
+    """The `_id` of a stored contact."""
+    return f"{workspace_id}:{contact_id}"
+
+
+def to_document(contact: Contact) -> dict[str, Any]:
+    """The stored MongoDB document of a contact (shape in the module docstring)."""
+    return {
+        "_id": document_id(contact.workspace_id, contact.id),
+        **contact.model_dump(),
+        "tag_keys": [tag_key(name) for name in contact.tags],
+    }
+
+
+def from_document(doc: dict[str, Any]) -> Contact:
+    """Rebuild a contact from its stored document."""
+    fields = {key: value for key, value in doc.items() if key not in ("_id", "tag_keys")}
+    return Contact.model_validate(fields)
