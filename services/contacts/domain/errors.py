@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -36,8 +36,8 @@ class DomainError(Exception):
         self.field = field
 
     @classmethod
-    def for_value(cls, field: str, value: object, problem: str) -> DomainError:
-        """Build `<field>: <value> <problem>`, e.g. `phone: "+33 12" is not a valid phone number`."""
+    def for_value(cls, field: str, value: object, problem: str) -> Self:
+        """Build `<field>: <value> <problem>`: `phone: "+33 12" is not a valid phone number`."""
         return cls(f"{field}: {show(value)} {problem}", field=field)
 
 

@@ -1,0 +1,438 @@
+"""The contact list filter of `POST /v2/contact/list`, turned into a MongoDB filter.
+
+Building the filter dict is pure; the store runs it. Decisions:
+- `search` is a case-insensitive substring match (regex-escaped). Every word of the search
+  must occur in one of first_name, last_name, email_key, phone, so "ann smith" finds
+  Ann Smith. A search that looks like a phone number ("+33 6 12") also matches phones
+  containing its digits, or the whole number when it parses (national forms use the
+  workspace default region).
+- `isEqualTo` / `hasAnyOf` compare exactly, except emails (lower-cased, as stored in
+  email_key) and phones, countries and languages (normalised like stored values).
+- `exists` means set and not empty; `doesNotExist` means missing, null or empty.
+- Timestamps are unix seconds or ISO 8601; an ISO value without offset is read in the
+  query's `timezone` (IANA), else UTC. On date custom fields they compare by calendar day.
+- One level of nesting: an item of `$and` / `$or` may itself be a `$and` / `$or` of
+  conditions. `{"$and": []}` means no filter.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from contextlib import suppress
+from datetime import UTC, datetime, tzinfo
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from services.contacts.domain.custom_fields import CustomFieldDefinition, validate_custom_value
+from services.contacts.domain.errors import InvalidValue, invalid_from_pydantic
+from services.contacts.domain.fields import (
+    email_match_key,
+    normalize_country,
+    normalize_language,
+    normalize_phone,
+)
+from services.contacts.domain.tags import tag_key
+
+Operator = Literal[
+    "isEqualTo", "isNotEqualTo", "exists", "doesNotExist", "hasAnyOf", "hasAllOf", "hasNoneOf",
+    "isGreaterThan", "isLessThan", "isTimestampAfter", "isTimestampBefore",
+]  # fmt: skip
+OPERATORS: tuple[str, ...] = Operator.__args__  # type: ignore[attr-defined]
+CATEGORIES = ("contactField", "contactTag")
+MAX_CONDITIONS = 50
+MAX_VALUES = 100
+SEARCH_MAX_CHARS = 255
+SEARCH_MAX_WORDS = 10
+
+# API name → (stored name, kind of value)
+STANDARD_FIELDS: dict[str, tuple[str, str]] = {
+    "id": ("id", "id"),
+    "firstName": ("first_name", "text"),
+    "lastName": ("last_name", "text"),
+    "email": ("email_key", "email"),
+    "phone": ("phone", "phone"),
+    "countryCode": ("country_code", "country"),
+    "language": ("language", "language"),
+    "assignee": ("assignee", "text"),
+    "status": ("status", "status"),
+    "created_at": ("created_at", "timestamp"),
+}
+_SEARCHED = ("first_name", "last_name", "email_key", "phone")
+_PHONE_LIKE = re.compile(r"^\+?\d{3,}$")
+_PHONE_PUNCTUATION = re.compile(r"[\s().\-]")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_CUSTOM_NAME = re.compile(r"^[\w \-]{1,100}$")
+_ORDERED_KINDS = {"id", "timestamp", "number", "date", "any"}
+_TIMESTAMP_KINDS = {"timestamp", "date", "any"}
+
+
+class Condition(BaseModel):
+    """One `{category, field, operator, value}` condition of a list filter."""
+
+    model_config = ConfigDict(frozen=True)
+
+    category: Literal["contactField", "contactTag"]
+    field: str | None = None
+    operator: Operator
+    value: Any = None
+
+
+class FilterGroup(BaseModel):
+    """`{"$and": [...]}` or `{"$or": [...]}`: conditions or, one level down, groups."""
+
+    model_config = ConfigDict(frozen=True)
+
+    combinator: Literal["$and", "$or"]
+    items: tuple[Condition | FilterGroup, ...]
+
+
+class ListQuery(BaseModel):
+    """The body of a contact list request."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    search: str | None = None
+    timezone: str | None = None
+    filter: FilterGroup | None = None
+
+    @field_validator("search")
+    @classmethod
+    def _check_search(cls, search: str | None) -> str | None:
+        text = search.strip() if search else ""
+        if len(text) > SEARCH_MAX_CHARS:
+            raise InvalidValue.for_value(
+                "search", search, f"is longer than {SEARCH_MAX_CHARS} characters"
+            )
+        if len(text.split()) > SEARCH_MAX_WORDS:
+            raise InvalidValue.for_value(
+                "search", search, f"has more than {SEARCH_MAX_WORDS} words"
+            )
+        return text or None
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, timezone: str | None) -> str | None:
+        if timezone:
+            _zone(timezone)
+        return timezone or None
+
+    @field_validator("filter", mode="before")
+    @classmethod
+    def _parse_filter(cls, raw: Any) -> FilterGroup | None:
+        if raw is None or isinstance(raw, FilterGroup):
+            return raw
+        group = _parse_group(raw, path="filter", nested=False)
+        return group if group.items else None
+
+    @classmethod
+    def from_api(cls, body: object) -> ListQuery:
+        """Parse a request body, raising InvalidValue (never ValidationError) on bad input."""
+        if not isinstance(body, dict):
+            raise InvalidValue.for_value("body", body, "is not a JSON object")
+        try:
+            return cls.model_validate(body)
+        except ValidationError as exc:
+            raise invalid_from_pydantic(exc) from None
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidValue.for_value("timezone", name, "is not an IANA time zone") from None
+
+
+def _parse_group(raw: Any, *, path: str, nested: bool) -> FilterGroup:
+    if not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in ("$and", "$or"):
+        raise InvalidValue.for_value(path, raw, 'is not {"$and": [...]} or {"$or": [...]}')
+    combinator, items = next(iter(raw.items()))
+    path = f"{path}.{combinator}"
+    if not isinstance(items, list):
+        raise InvalidValue.for_value(path, items, "is not a list")
+    if len(items) > MAX_CONDITIONS:
+        raise InvalidValue(f"{path}: more than {MAX_CONDITIONS} conditions", field=path)
+    parsed: list[Condition | FilterGroup] = []
+    for index, item in enumerate(items):
+        item_path = f"{path}[{index}]"
+        if isinstance(item, dict) and ("$and" in item or "$or" in item):
+            if nested:
+                raise InvalidValue(f"{item_path}: groups nest one level at most", field=item_path)
+            group = _parse_group(item, path=item_path, nested=True)
+            if not group.items:
+                raise InvalidValue(f"{item_path}: empty group", field=item_path)
+            parsed.append(group)
+        else:
+            parsed.append(_parse_condition(item, path=item_path))
+    return FilterGroup(combinator=combinator, items=tuple(parsed))
+
+
+def _parse_condition(raw: Any, *, path: str) -> Condition:
+    if not isinstance(raw, dict):
+        raise InvalidValue.for_value(path, raw, "is not a condition object")
+    for key in raw:
+        if key not in ("category", "field", "operator", "value"):
+            raise InvalidValue(f"{path}.{key}: unknown key", field=f"{path}.{key}")
+    if raw.get("category") not in CATEGORIES:
+        raise InvalidValue.for_value(
+            f"{path}.category", raw.get("category"), f"is not {CATEGORIES}"
+        )
+    if raw.get("operator") not in OPERATORS:
+        raise InvalidValue.for_value(f"{path}.operator", raw.get("operator"), "is not an operator")
+    if raw.get("field") is not None and not isinstance(raw["field"], str):
+        raise InvalidValue.for_value(f"{path}.field", raw["field"], "is not a field name")
+    return Condition.model_validate(raw)
+
+
+def build_mongo_filter(
+    query: ListQuery,
+    *,
+    workspace_id: str,
+    blocked: bool | None,
+    custom_field_defs: Sequence[CustomFieldDefinition] | None = None,
+    default_region: str | None = None,
+) -> dict[str, Any]:
+    """The MongoDB filter over stored contacts for a list query of one workspace."""
+    context = _Context(
+        zone=_zone(query.timezone) if query.timezone else UTC,
+        defs=None if custom_field_defs is None else {d.name: d for d in custom_field_defs},
+        default_region=default_region,
+    )
+    result: dict[str, Any] = {"workspace_id": workspace_id}
+    if blocked is not None:
+        result["blocked"] = blocked
+    clauses = []
+    if query.filter is not None:
+        clauses.append(_group(query.filter, path="filter", context=context))
+    if query.search:
+        clauses.append(_search(query.search, default_region=default_region))
+    if clauses:
+        result["$and"] = clauses
+    return result
+
+
+def _search(search: str, *, default_region: str | None) -> dict[str, Any]:
+    """Every word occurs in a searched field; a phone-like search also matches phone digits."""
+    words = [
+        {"$or": [{name: {"$regex": re.escape(word), "$options": "i"}} for name in _SEARCHED]}
+        for word in search.split()
+    ]
+    by_words: dict[str, Any] = words[0] if len(words) == 1 else {"$and": words}
+    compact = _PHONE_PUNCTUATION.sub("", search)
+    if not _PHONE_LIKE.match(compact):
+        return by_words
+    # "+33 6 12" is a number, not three words; "0612" may also be part of a name or email.
+    alternatives = [by_words] if compact == search else []
+    alternatives.append({"phone": {"$regex": re.escape(compact)}})
+    with suppress(InvalidValue):  # a partial number: the digit match above is all there is
+        alternatives.append({"phone": normalize_phone(search, default_region=default_region)})
+    return {"$or": alternatives}
+
+
+class _Context:
+    """What conditions need besides themselves: time zone, custom field types, region."""
+
+    def __init__(
+        self,
+        *,
+        zone: tzinfo,
+        defs: dict[str, CustomFieldDefinition] | None,
+        default_region: str | None,
+    ) -> None:
+        self.zone = zone
+        self.defs = defs
+        self.default_region = default_region
+
+
+def _group(group: FilterGroup, *, path: str, context: _Context) -> dict[str, Any]:
+    path = f"{path}.{group.combinator}"
+    parts = []
+    for index, item in enumerate(group.items):
+        item_path = f"{path}[{index}]"
+        if isinstance(item, FilterGroup):
+            parts.append(_group(item, path=item_path, context=context))
+        else:
+            parts.append(_condition(item, path=item_path, context=context))
+    return {group.combinator: parts}
+
+
+def _condition(cond: Condition, *, path: str, context: _Context) -> dict[str, Any]:
+    if cond.category == "contactTag":
+        return _tag_condition(cond, path=path)
+    stored, kind, defn = _field(cond.field, path=f"{path}.field", context=context)
+    op, value_path = cond.operator, f"{path}.value"
+
+    def one(value: Any) -> Any:
+        return _scalar(value, kind=kind, defn=defn, path=value_path, context=context)
+
+    match op:
+        case "exists":
+            return {stored: {"$nin": [None, ""]}}
+        case "doesNotExist":
+            return {stored: {"$in": [None, ""]}}
+        case "isEqualTo":
+            return {stored: one(cond.value)}
+        case "isNotEqualTo":
+            return {stored: {"$ne": one(cond.value)}}
+        case "hasAnyOf" | "hasNoneOf":
+            values = [one(v) for v in _values(cond.value, path=value_path)]
+            return {stored: {"$in" if op == "hasAnyOf" else "$nin": values}}
+        case "isGreaterThan" | "isLessThan" if kind in _ORDERED_KINDS:
+            bound = _bound(cond.value, kind=kind, path=value_path, context=context)
+            return {stored: {"$gt" if op == "isGreaterThan" else "$lt": bound}}
+        case "isTimestampAfter" | "isTimestampBefore" if kind in _TIMESTAMP_KINDS:
+            moment = _moment(cond.value, path=value_path, zone=context.zone)
+            bound = moment if kind == "timestamp" else _day(moment, context.zone)
+            return {stored: {"$gt" if op == "isTimestampAfter" else "$lt": bound}}
+    raise InvalidValue(
+        f"{path}.operator: {op} does not apply to field {cond.field}", field=f"{path}.operator"
+    )
+
+
+def _tag_condition(cond: Condition, *, path: str) -> dict[str, Any]:
+    if cond.field not in (None, "", "tags"):
+        raise InvalidValue.for_value(f"{path}.field", cond.field, "is not tags")
+    match cond.operator:
+        case "exists":
+            return {"tag_keys.0": {"$exists": True}}
+        case "doesNotExist":
+            return {"tag_keys.0": {"$exists": False}}
+        case "hasAnyOf" | "hasAllOf" | "hasNoneOf":
+            keys = []
+            for name in _values(cond.value, path=f"{path}.value"):
+                if not isinstance(name, str) or not name.strip():
+                    raise InvalidValue.for_value(f"{path}.value", name, "is not a tag name")
+                keys.append(tag_key(name))
+            mongo_op = {"hasAnyOf": "$in", "hasAllOf": "$all", "hasNoneOf": "$nin"}
+            return {"tag_keys": {mongo_op[cond.operator]: keys}}
+    raise InvalidValue(
+        f"{path}.operator: {cond.operator} does not apply to tags", field=f"{path}.operator"
+    )
+
+
+def _field(
+    name: str | None, *, path: str, context: _Context
+) -> tuple[str, str, CustomFieldDefinition | None]:
+    """Stored name, value kind and (for custom fields) definition of an API field name."""
+    if not name:
+        raise InvalidValue(f"{path}: is required", field=path)
+    if name in STANDARD_FIELDS:
+        stored, kind = STANDARD_FIELDS[name]
+        return stored, kind, None
+    if context.defs is None:
+        if not _CUSTOM_NAME.match(name):
+            raise InvalidValue.for_value(path, name, "is not a contact field")
+        return f"custom_fields.{name}", "any", None
+    defn = context.defs.get(name)
+    if defn is None:
+        raise InvalidValue.for_value(path, name, "is not a contact field")
+    kind = {"number": "number", "date": "date"}.get(defn.type, "custom")
+    return f"custom_fields.{name}", kind, defn
+
+
+def _values(value: Any, *, path: str) -> list[Any]:
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_VALUES:
+        raise InvalidValue.for_value(path, value, f"is not a list of 1-{MAX_VALUES} values")
+    return value
+
+
+def _scalar(
+    value: Any, *, kind: str, defn: CustomFieldDefinition | None, path: str, context: _Context
+) -> Any:
+    """A comparable value for a field, normalised like the stored values of that field."""
+    if value is None or isinstance(value, (dict, list)):  # dicts would be MongoDB operators
+        raise InvalidValue.for_value(path, value, "is not a single value")
+    try:
+        match kind:
+            case "text" | "email":
+                if not isinstance(value, str):
+                    raise InvalidValue.for_value(path, value, "is not a string")
+                return email_match_key(value) if kind == "email" else value
+            case "phone":
+                if not isinstance(value, str):
+                    raise InvalidValue.for_value(path, value, "is not a string")
+                try:
+                    return normalize_phone(value, default_region=context.default_region)
+                except InvalidValue:
+                    return value.strip()  # a stored phone is valid: this matches nothing
+            case "country":
+                return normalize_country(value, field=path)
+            case "language":
+                return normalize_language(value, field=path)
+            case "status":
+                if value not in ("open", "close"):
+                    raise InvalidValue.for_value(path, value, 'is not "open" or "close"')
+                return value
+            case "id":
+                return _number(value, path=path, integer=True)
+            case "timestamp":
+                return _moment(value, path=path, zone=context.zone)
+        if defn is not None:
+            return validate_custom_value(defn, value, default_region=context.default_region)
+        return value
+    except InvalidValue as exc:
+        if exc.field == path:
+            raise
+        raise InvalidValue(f"{path}: {exc.message}", field=path) from None
+
+
+def _bound(value: Any, *, kind: str, path: str, context: _Context) -> Any:
+    """The bound of isGreaterThan / isLessThan."""
+    if kind == "timestamp":
+        return _moment(value, path=path, zone=context.zone)
+    if kind == "date":
+        return _day(_moment(value, path=path, zone=context.zone), context.zone)
+    if kind == "any" and isinstance(value, str):
+        try:
+            return _number(value, path=path, integer=False)
+        except InvalidValue:
+            return value  # type unknown: strings compare as strings (ISO dates sort right)
+    return _number(value, path=path, integer=kind == "id")
+
+
+def _number(value: Any, *, path: str, integer: bool) -> int | float:
+    """An int or float (not bool) or a numeric string; integers only for ids."""
+    number: int | float
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise InvalidValue.for_value(path, value, "is not a number")
+    if isinstance(value, str):
+        try:
+            number = int(value.strip())
+        except ValueError:
+            try:
+                number = float(value.strip())
+            except ValueError:
+                raise InvalidValue.for_value(path, value, "is not a number") from None
+    else:
+        number = value
+    if not math.isfinite(number):
+        raise InvalidValue.for_value(path, value, "is not a finite number")
+    if integer and number != int(number):
+        raise InvalidValue.for_value(path, value, "is not an integer")
+    return int(number) if integer else number
+
+
+def _day(moment: datetime, zone: tzinfo) -> str:
+    """The calendar day (YYYY-MM-DD) of a moment in the query's time zone."""
+    return moment.astimezone(zone).date().isoformat()
+
+
+def _moment(value: Any, *, path: str, zone: tzinfo) -> datetime:
+    """A UTC datetime from unix seconds or an ISO 8601 string (no offset: read in `zone`)."""
+    try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, UTC)
+        if isinstance(value, str):
+            text = value.strip()
+            if _NUMBER.match(text):
+                return datetime.fromtimestamp(float(text), UTC)
+            moment = datetime.fromisoformat(text)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=zone)
+            return moment.astimezone(UTC)
+    except (ValueError, OverflowError, OSError):
+        pass
+    raise InvalidValue.for_value(path, value, "is not unix seconds or an ISO 8601 timestamp")
