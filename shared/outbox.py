@@ -16,6 +16,7 @@ batch on restart: delivery is at least once, consumers deduplicate by event id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -69,6 +70,7 @@ class Outbox:
             return_document=ReturnDocument.AFTER,
             session=session,
         )
+        assert counter is not None, "upsert returns the document"
         await self._db[OUTBOX].insert_one(
             {
                 "_id": envelope.id,
@@ -153,10 +155,8 @@ class OutboxRelay:
             if sent == 0:
                 await self._record_backlog()
                 self._wake.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
-                except TimeoutError:
-                    pass
 
     async def publish_pending(self) -> int:
         """Publish every pending message once (if this relay holds the lease); return the count."""

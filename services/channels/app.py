@@ -1,6 +1,8 @@
 """Wiring of the `channels` service.
 
-channels: workspace channels, contact-channel links, conversations (behaviour arrives with the channels issue). Until then the service runs the full skeleton: it starts, answers
+channels: workspace channels, contact-channel links, conversations (behaviour arrives
+with the channels issue). Until then the service runs the full skeleton: it starts,
+answers
 `/health`, joins its consumer group on `contacts.events.v1` and records every
 event it has consumed (idempotency records), so the topology runs from day one.
 """
@@ -37,4 +39,6 @@ def build_app(settings: ChannelsSettings | None = None) -> FastAPI:
             handler=observe_contact_event,
         )
 
-    return create_service_app(settings=settings, title="contacthub channels", setup_consumers=consumers)
+    return create_service_app(
+        settings=settings, title="contacthub channels", setup_consumers=consumers
+    )

@@ -1,6 +1,7 @@
 """Wiring of the `deletion` service.
 
-deletion jobs: bulk deletion in batches (behaviour arrives with the deletion issue). Until then the service runs the full skeleton: it starts, answers
+deletion jobs: bulk deletion in batches (behaviour arrives with the deletion issue).
+Until then the service runs the full skeleton: it starts, answers
 `/health`, joins its consumer group on `contacts.events.v1` and records every
 event it has consumed (idempotency records), so the topology runs from day one.
 """
@@ -37,4 +38,6 @@ def build_app(settings: DeletionSettings | None = None) -> FastAPI:
             handler=observe_contact_event,
         )
 
-    return create_service_app(settings=settings, title="contacthub deletion", setup_consumers=consumers)
+    return create_service_app(
+        settings=settings, title="contacthub deletion", setup_consumers=consumers
+    )

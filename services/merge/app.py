@@ -1,6 +1,7 @@
 """Wiring of the `merge` service.
 
-merge suggestions: duplicate index, suggestions, merge history (behaviour arrives with the merge issue). Until then the service runs the full skeleton: it starts, answers
+merge suggestions: duplicate index, suggestions, merge history (behaviour arrives with
+the merge issue). Until then the service runs the full skeleton: it starts, answers
 `/health`, joins its consumer group on `contacts.events.v1` and records every
 event it has consumed (idempotency records), so the topology runs from day one.
 """
@@ -37,4 +38,6 @@ def build_app(settings: MergeSettings | None = None) -> FastAPI:
             handler=observe_contact_event,
         )
 
-    return create_service_app(settings=settings, title="contacthub merge", setup_consumers=consumers)
+    return create_service_app(
+        settings=settings, title="contacthub merge", setup_consumers=consumers
+    )

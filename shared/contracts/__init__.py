@@ -51,9 +51,10 @@ def envelope_for(
     data: Payload, *, source: str, subject: str, workspace_id: str
 ) -> Envelope[Any]:
     """Wrap a payload in a new envelope of its registered type."""
-    return Envelope[type(data)](  # type: ignore[misc]
+    envelope: Envelope[Any] = Envelope[type(data)](  # type: ignore[misc,operator]
         source=source, type=data.TYPE, subject=subject, workspaceid=workspace_id, data=data
     )
+    return envelope
 
 
 __all__ = [

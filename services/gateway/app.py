@@ -1,0 +1,73 @@
+"""Wiring of the gateway: public ``/v2`` API, auth, rate limits, calls to the services."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from services.gateway.auth import Gateway, install_rate_limit_headers
+from services.gateway.domain import FixedWindowLimiter
+from services.gateway.routes import contacts, space
+from services.gateway.settings import GatewaySettings
+from services.gateway.store import WorkspaceStore
+from services.gateway.upstream import Services
+from shared.errors import install_error_handlers
+from shared.mongo import make_mongo_client
+from shared.observability import HealthCheck, health_router, install_http_observability
+
+SERVICES = ("contacts", "channels", "merge", "deletion")
+
+
+def build_app(settings: GatewaySettings | None = None) -> FastAPI:
+    """The gateway app; ``settings`` overrides the environment (tests)."""
+    settings = settings or GatewaySettings()  # type: ignore[call-arg]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = make_mongo_client(settings, app_name="gateway")
+        store = WorkspaceStore(client[settings.mongo_database])
+        await store.ensure_indexes()
+        services = Services(settings)
+        app.state.gateway = Gateway(
+            store=store,
+            services=services,
+            limiter=FixedWindowLimiter(settings.rate_limit_requests, settings.rate_limit_window_s),
+        )
+        app.state.mongo = client[settings.mongo_database]
+        try:
+            yield
+        finally:
+            await services.close()
+            await client.close()
+
+    app = FastAPI(
+        title="contacthub public API",
+        version="2",
+        description="Contacts of an omnichannel messaging workspace, in the shape of "
+        "respond.io's Developer API v2. Authenticate with `Authorization: Bearer <token>`.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    install_rate_limit_headers(app)
+    install_http_observability(app, service="gateway")
+
+    async def mongo_ok() -> None:
+        await app.state.mongo.command("ping")
+
+    checks: dict[str, HealthCheck] = {"mongodb": mongo_ok}
+    for name in SERVICES:
+        checks[name] = _service_check(app, name)
+    app.include_router(health_router(checks))
+    app.include_router(contacts.router)
+    app.include_router(space.router)
+    return app
+
+
+def _service_check(app: FastAPI, name: str) -> HealthCheck:
+    async def check() -> None:
+        gateway: Gateway = app.state.gateway
+        await gateway.services.health(name)
+
+    return check

@@ -1,0 +1,110 @@
+"""Authentication, workspace scoping, role checks and rate limiting of every ``/v2`` call."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from fastapi import Depends, FastAPI, Header, Request, Response
+
+from services.gateway.domain import FixedWindowLimiter, RateDecision, Role, hash_token
+from services.gateway.store import WorkspaceStore
+from services.gateway.upstream import Services
+from shared.errors import ApiError
+from shared.internal import Caller
+
+#: How long a token → user lookup is cached (a revoked token keeps working at most this long).
+TOKEN_CACHE_S = 10.0
+
+
+@dataclass
+class Gateway:
+    """What the gateway's routes depend on, built once in the lifespan."""
+
+    store: WorkspaceStore
+    services: Services
+    limiter: FixedWindowLimiter
+    clock: Callable[[], float] = time.monotonic
+    _token_cache: dict[str, tuple[float, Caller]] = field(default_factory=dict)
+
+    async def caller_for(self, token: str) -> Caller | None:
+        """The caller a token stands for, cached briefly."""
+        key = hash_token(token)
+        now = self.clock()
+        hit = self._token_cache.get(key)
+        if hit is not None and now - hit[0] < TOKEN_CACHE_S:
+            return hit[1]
+        caller = await self.store.caller_for_token(token)
+        if caller is not None:
+            if len(self._token_cache) > 10_000:
+                self._token_cache.clear()
+            self._token_cache[key] = (now, caller)
+        return caller
+
+
+def get_gateway(request: Request) -> Gateway:
+    """FastAPI dependency: the gateway's dependencies."""
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+async def authenticated(
+    request: Request,
+    gateway: Gateway = Depends(get_gateway),
+    authorization: str | None = Header(
+        default=None, description="`Bearer <API token>` of one user of one workspace"
+    ),
+) -> Caller:
+    """The caller behind ``Authorization: Bearer <token>``, within its rate limit; else 401/429."""
+    if not authorization:
+        raise ApiError(401, "Authorization header is missing; send 'Authorization: Bearer <token>'")
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(401, "Authorization header must be 'Bearer <token>'")
+    caller = await gateway.caller_for(token)
+    if caller is None:
+        raise ApiError(401, "the API token is not valid")
+    decision = gateway.limiter.hit(hash_token(token), now=gateway.clock())
+    request.state.rate_limit = decision
+    if not decision.allowed:
+        raise ApiError(
+            429,
+            f"rate limit of {decision.limit} requests per "
+            f"{gateway.limiter.window_s:g}s exceeded; retry after {decision.retry_after_s}s",
+            headers={"Retry-After": str(decision.retry_after_s), **rate_headers(decision)},
+        )
+    return caller
+
+
+def require_roles(*roles: Role) -> Callable[..., Awaitable[Caller]]:
+    """Dependency: the authenticated caller, if its role is one of ``roles``; else 403."""
+
+    async def check(caller: Caller = Depends(authenticated)) -> Caller:
+        if caller.role not in roles:
+            raise ApiError(403, f"role {caller.role!r} may not do this; it needs one of: "
+                                + ", ".join(roles))
+        return caller
+
+    return check
+
+
+def rate_headers(decision: RateDecision) -> dict[str, str]:
+    """The X-RateLimit-* headers of a decision."""
+    return {"X-RateLimit-Limit": str(decision.limit),
+            "X-RateLimit-Remaining": str(decision.remaining)}
+
+
+def install_rate_limit_headers(app: FastAPI) -> None:
+    """Put the X-RateLimit-* headers on every answer to an authenticated call."""
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]
+                       ) -> Response:
+        response = await call_next(request)
+        decision = getattr(request.state, "rate_limit", None)
+        if isinstance(decision, RateDecision):
+            for name, value in rate_headers(decision).items():
+                response.headers.setdefault(name, value)
+        return response

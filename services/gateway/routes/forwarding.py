@@ -1,0 +1,46 @@
+"""How a public route hands its call to the service that owns the data."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request, Response
+
+from services.gateway.auth import Gateway
+from shared.errors import ApiError
+from shared.internal import Caller
+
+
+async def read_json(request: Request, *, required: bool = True) -> Any:
+    """The request's JSON body; 400 when it is not JSON (and missing when required)."""
+    raw = await request.body()
+    if not raw.strip():
+        if required:
+            raise ApiError(400, "body: a JSON body is required")
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ApiError(400, f"body: not valid JSON ({exc.args[0]})") from exc
+
+
+async def check_assignee(gateway: Gateway, caller: Caller, body: Any) -> None:
+    """An assignee must be a user of the caller's workspace (the gateway owns users)."""
+    if not isinstance(body, dict) or body.get("assignee") is None:
+        return
+    assignee = body["assignee"]
+    if not isinstance(assignee, str) or not await gateway.store.user_in_workspace(
+        caller.workspace_id, assignee
+    ):
+        raise ApiError(422, f"assignee: {assignee!r} is not a user of this workspace")
+
+
+async def forward(
+    request: Request, gateway: Gateway, caller: Caller, *, service: str, body: Any = None
+) -> Response:
+    """Send the call, path and query unchanged, to ``service`` on behalf of ``caller``."""
+    return await gateway.services.forward(
+        service, request.method, request.url.path, caller=caller, json=body,
+        params=dict(request.query_params),
+    )

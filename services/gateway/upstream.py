@@ -1,0 +1,89 @@
+"""Calls from the gateway to the services: one pooled HTTP client, timeouts, clear 503s."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+from fastapi import Response
+
+from services.gateway.settings import GatewaySettings
+from shared.errors import ApiError
+from shared.internal import Caller
+from shared.logs import request_id_var
+
+log = logging.getLogger(__name__)
+
+#: Headers of a service's answer that the gateway passes on to the public caller.
+PASSED_HEADERS = ("content-type", "content-disposition", "location")
+
+
+class Services:
+    """The internal HTTP APIs of the services, behind one connection pool."""
+
+    def __init__(
+        self, settings: GatewaySettings, *, transport: httpx.AsyncBaseTransport | None = None
+    ):
+        self._settings = settings
+        self._urls = settings.service_urls.model_dump()
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.service_timeout_s, connect=2.0),
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            transport=transport,
+        )
+
+    async def close(self) -> None:
+        """Close the pool."""
+        await self._client.aclose()
+
+    async def call(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        caller: Caller,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        """Call ``service``; a service that is down or slow becomes a 503 with a clear message."""
+        headers = caller.headers(self._settings.internal_token)
+        headers["X-Public-Url"] = self._settings.public_url
+        if (rid := request_id_var.get()) is not None:
+            headers["X-Request-ID"] = rid
+        try:
+            return await self._client.request(
+                method, self._urls[service] + path, headers=headers, json=json, params=params
+            )
+        except httpx.TimeoutException as exc:
+            log.warning("%s service timed out: %r", service, exc)
+            raise ApiError(503, f"the {service} service did not answer in time; retry later",
+                           headers={"Retry-After": "1"}) from exc
+        except httpx.TransportError as exc:
+            log.warning("%s service unreachable: %r", service, exc)
+            raise ApiError(503, f"the {service} service is unavailable; retry later",
+                           headers={"Retry-After": "1"}) from exc
+
+    async def health(self, service: str) -> None:
+        """Raise unless the service answers its health check."""
+        answer = await self._client.get(self._urls[service] + "/health", timeout=2.0)
+        if answer.status_code != 200:
+            raise ConnectionError(f"{service} health {answer.status_code}")
+
+    async def forward(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        caller: Caller,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> Response:
+        """Call a service and hand its answer (status, body, content type) to the caller."""
+        answer = await self.call(service, method, path, caller=caller, json=json, params=params)
+        if answer.status_code >= 500 and "json" not in answer.headers.get("content-type", ""):
+            raise ApiError(502, f"the {service} service failed; retry later")
+        passed = {k: v for k, v in answer.headers.items() if k.lower() in PASSED_HEADERS}
+        return Response(content=answer.content, status_code=answer.status_code, headers=passed)
