@@ -157,7 +157,11 @@ def test_each_change_increments_the_version_and_updated_at():
         ({"firstName": "a" * 256}, "firstName", '"aaaa'),
         ({"profilePic": "not a url"}, "profilePic", '"not a url"'),
         ({"custom_fields": [{"name": "Age", "value": "old"}]}, "custom_fields.Age", '"old"'),
-        ({"custom_fields": [{"name": "Tier", "value": "Bronze"}]}, "custom_fields.Tier", '"Bronze"'),
+        (
+            {"custom_fields": [{"name": "Tier", "value": "Bronze"}]},
+            "custom_fields.Tier",
+            '"Bronze"',
+        ),
         ({"custom_fields": [{"name": "Shoe", "value": 42}]}, "custom_fields", '"Shoe"'),
     ],
 )
@@ -186,7 +190,12 @@ def test_an_error_changes_nothing():
 def test_custom_fields_are_set_changed_and_cleared_one_by_one():
     contact, changed = update(
         create({}),
-        {"custom_fields": [{"name": "Age", "value": "41"}, {"name": "Mobile", "value": "0612345678"}]},
+        {
+            "custom_fields": [
+                {"name": "Age", "value": "41"},
+                {"name": "Mobile", "value": "0612345678"},
+            ]
+        },
         region="FR",
     )
     assert contact.custom_fields == {"Age": 41, "Mobile": "+33612345678"}

@@ -69,7 +69,9 @@ def test_country_is_none_for_non_geographic_or_unparsable_numbers(e164):
     assert country_for_phone(e164) is None
 
 
-@pytest.mark.parametrize(("raw", "code"), [("fr", "FR"), (" gg ", "GG"), ("AQ", "AQ"), ("XK", "XK")])
+@pytest.mark.parametrize(
+    ("raw", "code"), [("fr", "FR"), (" gg ", "GG"), ("AQ", "AQ"), ("XK", "XK")]
+)
 def test_country_is_upper_cased_alpha2(raw, code):
     assert normalize_country(raw) == code
 

@@ -1,0 +1,287 @@
+"""The list query and the MongoDB filter it becomes."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from services.contacts.domain.custom_fields import CustomFieldDefinition
+from services.contacts.domain.errors import InvalidValue
+from services.contacts.domain.listing import ListQuery, build_mongo_filter
+
+FIRST = "filter.$and[0]"
+VALUE, OPERATOR, FIELD = f"{FIRST}.value", f"{FIRST}.operator", f"{FIRST}.field"
+DEFS = [
+    CustomFieldDefinition(name="Age", type="number"),
+    CustomFieldDefinition(name="Birthday", type="date"),
+    CustomFieldDefinition(name="Tier", type="list", options=["Gold", "Silver"]),
+    CustomFieldDefinition(name="Mobile", type="phone"),
+]
+
+
+def field(name, operator, value=None, category="contactField"):
+    return {"category": category, "field": name, "operator": operator, "value": value}
+
+
+def build(*conditions, combinator="$and", defs=None, timezone=None, region=None):
+    body = {"filter": {combinator: list(conditions)}}
+    if timezone:
+        body["timezone"] = timezone
+    return build_mongo_filter(
+        ListQuery.from_api(body),
+        workspace_id="ws1",
+        blocked=False,
+        custom_field_defs=defs,
+        default_region=region,
+    )
+
+
+def one(condition, **kwargs):
+    """The single MongoDB clause a one-condition filter becomes."""
+    result = build(condition, **kwargs)
+    assert result["workspace_id"] == "ws1"
+    assert result["blocked"] is False
+    return result["$and"][0]["$and"][0]
+
+
+def test_no_filter_no_search_is_the_workspace_only():
+    assert build_mongo_filter(ListQuery(), workspace_id="ws1", blocked=None) == {
+        "workspace_id": "ws1"
+    }
+    empty = ListQuery.from_api({"search": "  ", "filter": {"$and": []}})
+    assert build_mongo_filter(empty, workspace_id="ws1", blocked=True) == {
+        "workspace_id": "ws1",
+        "blocked": True,
+    }
+
+
+@pytest.mark.parametrize(
+    ("condition", "clause"),
+    [
+        (field("firstName", "isEqualTo", "Ann"), {"first_name": "Ann"}),
+        (field("lastName", "isNotEqualTo", "Smith"), {"last_name": {"$ne": "Smith"}}),
+        (field("email", "isEqualTo", " Ann@Example.COM"), {"email_key": "ann@example.com"}),
+        (field("phone", "isEqualTo", "+33 6 12 34 56 78"), {"phone": "+33612345678"}),
+        (field("phone", "isEqualTo", "+33 12"), {"phone": "+33 12"}),  # not valid: kept as is
+        (field("countryCode", "hasAnyOf", ["fr", "GG"]), {"country_code": {"$in": ["FR", "GG"]}}),
+        (field("language", "hasNoneOf", ["pt-br"]), {"language": {"$nin": ["pt-BR"]}}),
+        (field("assignee", "exists"), {"assignee": {"$nin": [None, ""]}}),
+        (field("email", "doesNotExist"), {"email_key": {"$in": [None, ""]}}),
+        (field("status", "isEqualTo", "open"), {"status": "open"}),
+        (field("id", "isGreaterThan", 10), {"id": {"$gt": 10}}),
+        (field("id", "isLessThan", "20"), {"id": {"$lt": 20}}),
+        (field("id", "hasAnyOf", [1, "2"]), {"id": {"$in": [1, 2]}}),
+        (
+            field("created_at", "isTimestampAfter", 1_700_000_000),
+            {"created_at": {"$gt": datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)}},
+        ),
+        (
+            field("created_at", "isTimestampBefore", "2024-01-01T00:00:00Z"),
+            {"created_at": {"$lt": datetime(2024, 1, 1, tzinfo=UTC)}},
+        ),
+        (
+            field("created_at", "isGreaterThan", "1700000000"),
+            {"created_at": {"$gt": datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)}},
+        ),
+        (field("Shoe size", "isEqualTo", 42), {"custom_fields.Shoe size": 42}),
+        (field("Shoe size", "isGreaterThan", "41.5"), {"custom_fields.Shoe size": {"$gt": 41.5}}),
+        (field("Since", "isLessThan", "2024-05"), {"custom_fields.Since": {"$lt": "2024-05"}}),
+        (
+            field("Since", "isTimestampAfter", "2024-05-01T23:30:00+00:00"),
+            {"custom_fields.Since": {"$gt": "2024-05-01"}},
+        ),
+    ],
+)
+def test_conditions_without_definitions(condition, clause):
+    assert one(condition) == clause
+
+
+@pytest.mark.parametrize(
+    ("condition", "clause"),
+    [
+        (field("Age", "isEqualTo", "41"), {"custom_fields.Age": 41}),
+        (field("Age", "isGreaterThan", 18), {"custom_fields.Age": {"$gt": 18}}),
+        (field("Tier", "hasAnyOf", ["Gold"]), {"custom_fields.Tier": {"$in": ["Gold"]}}),
+        (field("Mobile", "isEqualTo", "06 12 34 56 78"), {"custom_fields.Mobile": "+33612345678"}),
+        (
+            field("Birthday", "isLessThan", "2000-01-01"),
+            {"custom_fields.Birthday": {"$lt": "2000-01-01"}},
+        ),
+        (
+            field("Birthday", "isTimestampBefore", 946_684_800),
+            {"custom_fields.Birthday": {"$lt": "2000-01-01"}},
+        ),
+    ],
+)
+def test_conditions_on_defined_custom_fields(condition, clause):
+    assert one(condition, defs=DEFS, region="FR") == clause
+
+
+@pytest.mark.parametrize(
+    ("operator", "clause"),
+    [
+        ("hasAnyOf", {"tag_keys": {"$in": ["vip", "lead"]}}),
+        ("hasAllOf", {"tag_keys": {"$all": ["vip", "lead"]}}),
+        ("hasNoneOf", {"tag_keys": {"$nin": ["vip", "lead"]}}),
+    ],
+)
+def test_tag_conditions_match_case_insensitively(operator, clause):
+    condition = {"category": "contactTag", "field": "tags", "operator": operator}
+    assert one({**condition, "value": ["VIP", " Lead"]}) == clause
+    assert one({"category": "contactTag", "operator": operator, "value": ["vip", "lead"]}) == clause
+
+
+def test_tag_exists_and_does_not_exist():
+    assert one(field("tags", "exists", category="contactTag")) == {"tag_keys.0": {"$exists": True}}
+    assert one(field(None, "doesNotExist", category="contactTag")) == {
+        "tag_keys.0": {"$exists": False}
+    }
+
+
+def test_iso_timestamps_without_offset_are_read_in_the_query_time_zone():
+    clause = one(
+        field("created_at", "isTimestampAfter", "2024-01-01"), timezone="Asia/Kuala_Lumpur"
+    )
+    assert clause == {"created_at": {"$gt": datetime(2023, 12, 31, 16, tzinfo=UTC)}}
+    clause = one(field("created_at", "isTimestampAfter", "2024-01-01T00:00:00+02:00"),
+                 timezone="Asia/Kuala_Lumpur")  # fmt: skip
+    assert clause == {"created_at": {"$gt": datetime(2023, 12, 31, 22, tzinfo=UTC)}}
+
+
+def test_groups_nest_one_level():
+    result = build(
+        field("firstName", "isEqualTo", "Ann"),
+        {
+            "$or": [
+                {"category": "contactTag", "operator": "hasAnyOf", "value": ["VIP"]},
+                field("countryCode", "isEqualTo", "FR"),
+            ]
+        },
+        combinator="$and",
+    )
+    assert result["$and"] == [
+        {
+            "$and": [
+                {"first_name": "Ann"},
+                {"$or": [{"tag_keys": {"$in": ["vip"]}}, {"country_code": "FR"}]},
+            ]
+        }
+    ]
+
+
+def test_or_at_the_top():
+    result = build(field("firstName", "isEqualTo", "A"), field("firstName", "isEqualTo", "B"),
+                   combinator="$or")  # fmt: skip
+    assert result["$and"] == [{"$or": [{"first_name": "A"}, {"first_name": "B"}]}]
+
+
+def test_search_matches_every_word_in_a_searched_field():
+    query = ListQuery.from_api({"search": " ann  sm.th "})
+    result = build_mongo_filter(query, workspace_id="ws1", blocked=None)
+
+    def word(text):
+        fields = ("first_name", "last_name", "email_key", "phone")
+        return {"$or": [{name: {"$regex": text, "$options": "i"}} for name in fields]}
+
+    assert result == {"workspace_id": "ws1", "$and": [{"$and": [word("ann"), word(r"sm\.th")]}]}
+
+
+def test_phone_like_search_matches_digits_and_the_whole_number():
+    query = ListQuery.from_api({"search": "06 12 34 56 78"})
+    result = build_mongo_filter(query, workspace_id="ws1", blocked=None, default_region="FR")
+    assert result["$and"] == [
+        {"$or": [{"phone": {"$regex": "0612345678"}}, {"phone": "+33612345678"}]}
+    ]
+    partial = build_mongo_filter(
+        ListQuery.from_api({"search": "+336"}), workspace_id="ws1", blocked=None
+    )
+    assert {"phone": {"$regex": r"\+336"}} in partial["$and"][0]["$or"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field_name", "shown"),
+    [
+        ({"filter": {"$xor": []}}, "filter", '"$xor"'),
+        ({"filter": {"$and": {}}}, "filter.$and", "{}"),
+        ({"filter": {"$and": ["x"]}}, "filter.$and[0]", '"x"'),
+        ({"filter": {"$and": [field("firstName", "like", "A")]}}, OPERATOR, '"like"'),
+        ({"filter": {"$and": [field("firstName", "isEqualTo", "A", "segment")]}},
+         "filter.$and[0].category", '"segment"'),
+        ({"filter": {"$and": [{**field("firstName", "isEqualTo", "A"), "x": 1}]}},
+         "filter.$and[0].x", None),
+        ({"filter": {"$and": [{"$or": [{"$and": [field("id", "exists")]}]}]}},
+         "filter.$and[0].$or[0]", None),
+        ({"filter": {"$and": [{"$or": []}]}}, "filter.$and[0]", None),
+        ({"filter": {"$and": [field("id", "exists")] * 51}}, "filter.$and", None),
+        ({"timezone": "Mars/Olympus"}, "timezone", '"Mars/Olympus"'),
+        ({"search": "x" * 256}, "search", None),
+        ({"search": 12}, "search", "12"),
+        ({"sort": "name"}, "sort", None),
+    ],
+)  # fmt: skip
+def test_malformed_queries_are_refused(body, field_name, shown):
+    with pytest.raises(InvalidValue) as err:
+        ListQuery.from_api(body)
+    assert err.value.field == field_name
+    assert err.value.message.startswith(f"{field_name}: ")
+    if shown:
+        assert shown in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("condition", "field_name", "shown"),
+    [
+        (field("firstName", "isGreaterThan", 1), OPERATOR, "isGreaterThan"),
+        (field("firstName", "hasAllOf", ["a"]), OPERATOR, "hasAllOf"),
+        (field("email", "isTimestampAfter", 1), OPERATOR, "isTimestampAfter"),
+        (field("firstName", "isEqualTo", {"$ne": None}), VALUE, '{"$ne": null}'),
+        (field("firstName", "isEqualTo", None), VALUE, "null"),
+        (field("firstName", "isEqualTo", 5), VALUE, "5"),
+        (field("firstName", "hasAnyOf", "Ann"), VALUE, '"Ann"'),
+        (field("firstName", "hasAnyOf", []), VALUE, "[]"),
+        (field("countryCode", "isEqualTo", "UK"), VALUE, '"UK"'),
+        (field("language", "isEqualTo", "xx"), VALUE, '"xx"'),
+        (field("status", "isEqualTo", "closed"), VALUE, '"closed"'),
+        (field("id", "isEqualTo", "seven"), VALUE, '"seven"'),
+        (field("id", "isGreaterThan", 1.5), VALUE, "1.5"),
+        (field("created_at", "isTimestampAfter", "yesterday"), VALUE, '"yesterday"'),
+        (field("created_at", "isTimestampAfter", True), VALUE, "true"),
+        (field("first.name", "isEqualTo", "A"), FIELD, '"first.name"'),
+        (field("$where", "isEqualTo", "A"), FIELD, '"$where"'),
+        (field(None, "isEqualTo", "A"), FIELD, None),
+        (field("Shoe", "isGreaterThan", [1]), VALUE, "[1]"),
+        (field("tags", "isEqualTo", "vip", "contactTag"), OPERATOR, "isEqualTo"),
+        (field("colour", "hasAnyOf", ["x"], "contactTag"), FIELD, '"colour"'),
+        (field("tags", "hasAnyOf", [""], "contactTag"), VALUE, '""'),
+    ],
+)  # fmt: skip
+def test_bad_conditions_are_refused_naming_the_path_and_value(condition, field_name, shown):
+    with pytest.raises(InvalidValue) as err:
+        build(condition)
+    assert err.value.field == field_name
+    assert err.value.message.startswith(f"{field_name}: ")
+    if shown:
+        assert shown in err.value.message
+
+
+@pytest.mark.parametrize(
+    ("condition", "field_name"),
+    [
+        (field("Shoe", "isEqualTo", 1), FIELD),
+        (field("Age", "isEqualTo", "old"), VALUE),
+        (field("Tier", "hasAnyOf", ["Bronze"]), VALUE),
+        (field("Tier", "isGreaterThan", "Gold"), OPERATOR),
+        (field("Age", "isTimestampAfter", 1), OPERATOR),
+    ],
+)
+def test_bad_conditions_on_defined_custom_fields(condition, field_name):
+    with pytest.raises(InvalidValue) as err:
+        build(condition, defs=DEFS)
+    assert err.value.field == field_name
+
+
+def test_errors_in_nested_groups_name_the_full_path():
+    with pytest.raises(InvalidValue) as err:
+        build(
+            field("id", "exists"), {"$or": [field("id", "exists"), field("id", "isEqualTo", "x")]}
+        )
+    assert err.value.field == "filter.$and[1].$or[1].value"
