@@ -1,0 +1,539 @@
+"""Use cases of the contacts service: load, apply the domain rules, save with the event.
+
+Every change commits the contact and its event (through the outbox) in one MongoDB
+transaction; a change that changes nothing commits nothing and publishes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from services.contacts.domain.contact import Contact, ContactPatch, apply_patch
+from services.contacts.domain.custom_fields import CustomFieldDefinition
+from services.contacts.domain.errors import InvalidValue, NotFound, parse_model
+from services.contacts.domain.fields import email_match_key, normalize_email, normalize_phone
+from services.contacts.domain.identifiers import Identifier, parse_identifier
+from services.contacts.domain.listing import ListQuery, build_mongo_filter
+from services.contacts.domain.permissions import ensure_may_delete
+from services.contacts.domain.settings import validate_field_order
+from services.contacts.domain.tags import (
+    Tag,
+    add_tag_names,
+    remove_tag_names,
+    tag_key,
+    validate_tag_names,
+)
+from services.contacts.store import CatalogStore, ContactStore
+from shared.contracts import (
+    ContactBlocked,
+    ContactCreated,
+    ContactDeleted,
+    ContactEvent,
+    ContactState,
+    ContactTagsChanged,
+    ContactUnblocked,
+    ContactUpdated,
+    envelope_for,
+)
+from shared.contracts.envelope import utcnow
+from shared.internal import Caller
+from shared.mongo import Document, in_transaction
+from shared.outbox import Outbox, message_key
+
+T = TypeVar("T")
+SOURCE = "contacthub/contacts"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A contact found by identifier, with how many contacts the identifier matched."""
+
+    contact: Contact
+    matches: int
+    custom_fields: list[CustomFieldDefinition]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a contact list."""
+
+    contacts: list[Contact]
+    custom_fields: list[CustomFieldDefinition]
+    has_next: bool
+    has_previous: bool
+
+
+class ContactsService:
+    """Every command and query on contacts and the workspace catalog."""
+
+    def __init__(
+        self,
+        *,
+        client: AsyncMongoClient[Document],
+        contacts: ContactStore,
+        catalog: CatalogStore,
+        outbox: Outbox,
+        topic: str,
+        clock: Callable[[], datetime] = utcnow,
+        tag_batch_size: int = 100,
+    ):
+        self._client = client
+        self._contacts = contacts
+        self._catalog = catalog
+        self._outbox = outbox
+        self._topic = topic
+        self._clock = clock
+        self._tag_batch = tag_batch_size
+
+    # plumbing ---------------------------------------------------------------------------
+    async def _commit(self, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
+        result = await in_transaction(self._client, work)
+        self._outbox.committed()
+        return result
+
+    async def _emit(
+        self, session: AsyncClientSession, contact: Contact, event: ContactEvent
+    ) -> None:
+        envelope = envelope_for(
+            event, source=SOURCE, subject=f"contact/{contact.id}", workspace_id=contact.workspace_id
+        )
+        await self._outbox.add(
+            session,
+            topic=self._topic,
+            key=message_key(contact.workspace_id, contact.id),
+            envelope=envelope,
+        )
+
+    async def _require(
+        self, caller: Caller, ident: Identifier, session: AsyncClientSession | None = None
+    ) -> Contact:
+        contact, _ = await self._contacts.resolve(caller.workspace_id, ident, session)
+        if contact is None:
+            raise NotFound.for_value("identifier", _shown(ident), "matches no contact")
+        return contact
+
+    def _ident(self, caller: Caller, raw: str) -> Identifier:
+        return parse_identifier(raw, default_region=caller.default_region)
+
+    # queries ----------------------------------------------------------------------------
+    async def get(self, caller: Caller, raw_identifier: str) -> Lookup:
+        """The contact an identifier names (the oldest when several match)."""
+        ident = self._ident(caller, raw_identifier)
+        contact, matches = await self._contacts.resolve(caller.workspace_id, ident)
+        if contact is None:
+            raise NotFound.for_value("identifier", raw_identifier, "matches no contact")
+        defs = await self._ordered_custom_fields(caller.workspace_id)
+        return Lookup(contact=contact, matches=matches, custom_fields=defs)
+
+    async def list_contacts(
+        self, caller: Caller, body: Any, *, limit: int, after: int | None, before: int | None
+    ) -> Page:
+        """A page of the workspace's contacts matching a search and filter, newest first."""
+        if not isinstance(body, dict):
+            raise InvalidValue.for_value("body", body, "is not a JSON object")
+        body = dict(body)
+        blocked = body.pop("blocked", None)
+        if blocked is not None and not isinstance(blocked, bool):
+            raise InvalidValue.for_value("blocked", blocked, "must be true, false or null")
+        query = ListQuery.from_api(body)
+        defs = await self._ordered_custom_fields(caller.workspace_id)
+        mongo_filter = build_mongo_filter(
+            query,
+            workspace_id=caller.workspace_id,
+            blocked=blocked,
+            custom_field_defs=defs,
+            default_region=caller.default_region,
+        )
+        rows = await self._contacts.page(mongo_filter, after=after, before=before, limit=limit + 1)
+        if before is not None:  # walking back: the extra row is the oldest, at the end
+            has_previous, rows = len(rows) > limit, rows[-limit:]
+            has_next = True
+        else:
+            has_next, rows = len(rows) > limit, rows[:limit]
+            has_previous = (
+                after is not None
+                and bool(rows)
+                and await self._contacts.exists(
+                    {"$and": [mongo_filter, {"id": {"$gt": rows[0].id}}]}
+                )
+            )
+        return Page(contacts=rows, custom_fields=defs, has_next=has_next, has_previous=has_previous)
+
+    # commands on one contact ------------------------------------------------------------
+    async def create(self, caller: Caller, raw_identifier: str, body: Any) -> int:
+        """Create a contact; the `email:`/`phone:` identifier sets that field."""
+        ident = self._ident(caller, raw_identifier)
+        if ident.kind == "id":
+            raise InvalidValue.for_value(
+                "identifier", raw_identifier, "cannot create a contact: use email: or phone:"
+            )
+        patch = _patch_with_identifier(body, ident, default_region=caller.default_region)
+        defs = await self._catalog.custom_fields(caller.workspace_id)
+        return await self._create(caller, patch, defs)
+
+    async def _create(
+        self, caller: Caller, patch: ContactPatch, defs: list[CustomFieldDefinition]
+    ) -> int:
+        now = self._clock()
+        # Validate before allocating an id, so a refused create consumes nothing.
+        apply_patch(
+            None,
+            patch,
+            workspace_id=caller.workspace_id,
+            contact_id=1,
+            default_region=caller.default_region,
+            custom_field_defs=defs,
+            now=now,
+        )
+
+        async def work(session: AsyncClientSession) -> int:
+            contact_id = await self._contacts.next_id(caller.workspace_id, session)
+            contact, _ = apply_patch(
+                None,
+                patch,
+                workspace_id=caller.workspace_id,
+                contact_id=contact_id,
+                default_region=caller.default_region,
+                custom_field_defs=defs,
+                now=now,
+            )
+            await self._contacts.insert(contact, session)
+            await self._emit(
+                session,
+                contact,
+                ContactCreated(
+                    contact_id=contact.id, version=contact.version, contact=state_of(contact)
+                ),
+            )
+            return contact.id
+
+        return await self._commit(work)
+
+    async def update(self, caller: Caller, raw_identifier: str, body: Any) -> int:
+        """Change the fields a body sends; absent fields stay, null clears."""
+        ident = self._ident(caller, raw_identifier)
+        patch = ContactPatch.from_api(body)
+        defs = await self._catalog.custom_fields(caller.workspace_id)
+
+        async def work(session: AsyncClientSession) -> int:
+            contact = await self._require(caller, ident, session)
+            return await self._apply(session, caller, contact, patch, defs)
+
+        return await self._commit(work)
+
+    async def upsert(self, caller: Caller, raw_identifier: str, body: Any) -> int:
+        """Update the contact the identifier names, or create one when none matches."""
+        ident = self._ident(caller, raw_identifier)
+        if ident.kind == "id":
+            return await self.update(caller, raw_identifier, body)
+        patch = _patch_with_identifier(body, ident, default_region=caller.default_region)
+        defs = await self._catalog.custom_fields(caller.workspace_id)
+
+        async def work(session: AsyncClientSession) -> int | None:
+            contact, _ = await self._contacts.resolve(caller.workspace_id, ident, session)
+            if contact is None:
+                return None
+            return await self._apply(session, caller, contact, patch, defs)
+
+        updated = await self._commit(work)
+        return updated if updated is not None else await self._create(caller, patch, defs)
+
+    async def _apply(
+        self,
+        session: AsyncClientSession,
+        caller: Caller,
+        contact: Contact,
+        patch: ContactPatch,
+        defs: list[CustomFieldDefinition],
+    ) -> int:
+        changed_contact, changed = apply_patch(
+            contact,
+            patch,
+            workspace_id=caller.workspace_id,
+            contact_id=contact.id,
+            default_region=caller.default_region,
+            custom_field_defs=defs,
+            now=self._clock(),
+        )
+        if changed:
+            await self._contacts.replace(changed_contact, session)
+            await self._emit(
+                session,
+                changed_contact,
+                ContactUpdated(
+                    contact_id=contact.id,
+                    version=changed_contact.version,
+                    changed=tuple(changed),
+                    contact=state_of(changed_contact),
+                ),
+            )
+        return contact.id
+
+    async def delete(self, caller: Caller, raw_identifier: str) -> int:
+        """Delete a contact for good (owners and managers)."""
+        ensure_may_delete(caller.role)
+        ident = self._ident(caller, raw_identifier)
+
+        async def work(session: AsyncClientSession) -> int:
+            contact = await self._require(caller, ident, session)
+            await self._contacts.delete(contact, session)
+            await self._emit(
+                session,
+                contact,
+                ContactDeleted(
+                    contact_id=contact.id,
+                    version=contact.version + 1,
+                    deleted_by=caller.user_id,
+                    email=contact.email,
+                    phone=contact.phone,
+                ),
+            )
+            return contact.id
+
+        return await self._commit(work)
+
+    async def set_blocked(self, caller: Caller, raw_identifier: str, *, blocked: bool) -> int:
+        """Block or unblock a contact; doing it twice changes nothing the second time."""
+        ident = self._ident(caller, raw_identifier)
+
+        async def work(session: AsyncClientSession) -> int:
+            contact = await self._require(caller, ident, session)
+            if contact.blocked == blocked:
+                return contact.id
+            changed = contact.model_copy(
+                update={
+                    "blocked": blocked,
+                    "version": contact.version + 1,
+                    "updated_at": self._clock(),
+                }
+            )
+            await self._contacts.replace(changed, session)
+            event: ContactEvent = (
+                ContactBlocked(
+                    contact_id=contact.id, version=changed.version, blocked_by=caller.user_id
+                )
+                if blocked
+                else ContactUnblocked(
+                    contact_id=contact.id, version=changed.version, unblocked_by=caller.user_id
+                )
+            )
+            await self._emit(session, changed, event)
+            return contact.id
+
+        return await self._commit(work)
+
+    async def add_tags(self, caller: Caller, raw_identifier: str, body: Any) -> int:
+        """Assign tags by name; names the catalog lacks are created in it."""
+        names = validate_tag_names(body)
+        ident = self._ident(caller, raw_identifier)
+
+        async def work(session: AsyncClientSession) -> int:
+            contact = await self._require(caller, ident, session)
+            spelled = await self._catalog.ensure_tags(caller.workspace_id, names, session)
+            tags = add_tag_names(contact.tags, names, catalog=spelled)
+            await self._retag(session, contact, tags)
+            return contact.id
+
+        return await self._commit(work)
+
+    async def remove_tags(self, caller: Caller, raw_identifier: str, body: Any) -> int:
+        """Take tags off a contact; the workspace catalog keeps them."""
+        names = validate_tag_names(body)
+        ident = self._ident(caller, raw_identifier)
+
+        async def work(session: AsyncClientSession) -> int:
+            contact = await self._require(caller, ident, session)
+            await self._retag(session, contact, remove_tag_names(contact.tags, names))
+            return contact.id
+
+        return await self._commit(work)
+
+    async def _retag(self, session: AsyncClientSession, contact: Contact, tags: list[str]) -> None:
+        if tags == contact.tags:
+            return
+        before, after = {tag_key(t): t for t in contact.tags}, {tag_key(t): t for t in tags}
+        changed = contact.model_copy(
+            update={"tags": tags, "version": contact.version + 1, "updated_at": self._clock()}
+        )
+        await self._contacts.replace(changed, session)
+        await self._emit(
+            session,
+            changed,
+            ContactTagsChanged(
+                contact_id=contact.id,
+                version=changed.version,
+                added=tuple(after[k] for k in after if k not in before),
+                removed=tuple(before[k] for k in before if k not in after),
+                tags=tuple(tags),
+            ),
+        )
+
+    # the catalog ------------------------------------------------------------------------
+    async def tags(self, caller: Caller) -> list[Tag]:
+        """The workspace's tag catalog."""
+        return await self._catalog.tags(caller.workspace_id)
+
+    async def create_tag(self, caller: Caller, body: Any) -> Tag:
+        """Add a tag to the catalog."""
+        tag = parse_model(Tag, body)
+
+        async def work(session: AsyncClientSession) -> None:
+            await self._catalog.create_tag(caller.workspace_id, tag, session)
+
+        await self._commit(work)
+        return tag
+
+    async def update_tag(self, caller: Caller, body: Any) -> Tag:
+        """Rename or restyle a tag; contacts carrying a renamed tag follow, batch by batch."""
+        if not isinstance(body, dict) or not isinstance(body.get("currentName"), str):
+            raise InvalidValue.for_value(
+                "currentName",
+                None if not isinstance(body, dict) else body.get("currentName"),
+                "is required",
+            )
+        current = await self._catalog.tag(caller.workspace_id, body["currentName"])
+        if current is None:
+            raise NotFound.for_value("currentName", body["currentName"], "is not a tag")
+        changes = {k: v for k, v in body.items() if k != "currentName"}
+        tag = parse_model(Tag, {**current.model_dump(), **changes})
+        if tag.key != current.key and await self._catalog.tag(caller.workspace_id, tag.name):
+            raise InvalidValue.for_value("name", tag.name, "is already a tag of this workspace")
+        if tag.name != current.name:
+            await self._rewrite_tag(
+                caller,
+                current,
+                lambda tags: [tag.name if tag_key(t) == current.key else t for t in tags],
+            )
+
+        async def work(session: AsyncClientSession) -> None:
+            await self._catalog.save_tag(caller.workspace_id, current.key, tag, session)
+
+        await self._commit(work)
+        return tag
+
+    async def delete_tag(self, caller: Caller, body: Any) -> None:
+        """Delete a tag from the catalog and from every contact carrying it."""
+        name = body.get("name") if isinstance(body, dict) else None
+        if not isinstance(name, str):
+            raise InvalidValue.for_value("name", name, "is required")
+        tag = await self._catalog.tag(caller.workspace_id, name)
+        if tag is None:
+            raise NotFound.for_value("name", name, "is not a tag")
+        await self._rewrite_tag(caller, tag, lambda tags: remove_tag_names(tags, [tag.name]))
+
+        async def work(session: AsyncClientSession) -> None:
+            await self._catalog.delete_tag(caller.workspace_id, tag.key, session)
+
+        await self._commit(work)
+
+    async def _rewrite_tag(
+        self, caller: Caller, tag: Tag, rewrite: Callable[[list[str]], list[str]]
+    ) -> None:
+        """Change a tag on every contact carrying it, one transaction per batch (resumable:
+        the catalog entry changes last, so a crash leaves a retry that finishes the job)."""
+        while True:
+            batch = await self._contacts.with_tag(
+                caller.workspace_id, tag.key, limit=self._tag_batch
+            )
+            batch = [c for c in batch if rewrite(c.tags) != c.tags]
+            if not batch:
+                return
+
+            async def work(session: AsyncClientSession, batch: list[Contact] = batch) -> None:
+                for listed in batch:
+                    contact = await self._contacts.get(listed.workspace_id, listed.id, session)
+                    if contact is not None:
+                        await self._retag(session, contact, rewrite(contact.tags))
+
+            await self._commit(work)
+
+    async def custom_fields(self, caller: Caller) -> list[CustomFieldDefinition]:
+        """Custom field definitions in the details-view order."""
+        return await self._ordered_custom_fields(caller.workspace_id)
+
+    async def create_custom_field(self, caller: Caller, body: Any) -> CustomFieldDefinition:
+        """Define a custom field."""
+        defn = parse_model(CustomFieldDefinition, body)
+
+        async def work(session: AsyncClientSession) -> None:
+            await self._catalog.create_custom_field(caller.workspace_id, defn, session)
+
+        await self._commit(work)
+        return defn
+
+    async def field_order(self, caller: Caller) -> list[str]:
+        """The details-view order: the saved one, else standard fields then custom fields."""
+        defs = await self._catalog.custom_fields(caller.workspace_id)
+        saved = await self._catalog.field_order(caller.workspace_id)
+        return validate_field_order(saved, defs, complete=True)
+
+    async def set_field_order(self, caller: Caller, body: Any) -> list[str]:
+        """Save the details-view order (every name a standard or defined custom field)."""
+        fields = body.get("fields") if isinstance(body, dict) else body
+        defs = await self._catalog.custom_fields(caller.workspace_id)
+        order = validate_field_order(fields, defs, complete=False)
+
+        async def work(session: AsyncClientSession) -> None:
+            await self._catalog.set_field_order(caller.workspace_id, order, session)
+
+        await self._commit(work)
+        return validate_field_order(order, defs, complete=True)
+
+    async def _ordered_custom_fields(self, workspace_id: str) -> list[CustomFieldDefinition]:
+        defs = await self._catalog.custom_fields(workspace_id)
+        saved = await self._catalog.field_order(workspace_id)
+        if not saved:
+            return defs
+        rank = {name: i for i, name in enumerate(saved)}
+        return sorted(defs, key=lambda d: rank.get(d.name, len(rank)))
+
+
+def state_of(contact: Contact) -> ContactState:
+    """The event contract's view of a contact."""
+    return ContactState(
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        email=contact.email,
+        phone=contact.phone,
+        country_code=contact.country_code,
+        language=contact.language,
+        profile_pic=contact.profile_pic,
+        assignee=contact.assignee,
+        status=contact.status,
+        blocked=contact.blocked,
+        tags=tuple(contact.tags),
+        custom_fields=contact.custom_fields,
+        created_at=contact.created_at,
+    )
+
+
+def _patch_with_identifier(
+    body: Any, ident: Identifier, *, default_region: str | None
+) -> ContactPatch:
+    """The body's patch with the identifier's field set; a body that contradicts it is a 422."""
+    body = {} if body is None else body
+    if not isinstance(body, dict):
+        raise InvalidValue.for_value("body", body, "is not a JSON object")
+    field = ident.kind
+    sent = body.get(field)
+    if sent is None:
+        return ContactPatch.from_api({**body, field: ident.value})
+    patch = ContactPatch.from_api(body)
+    given = (
+        normalize_phone(sent, default_region=default_region)
+        if field == "phone"
+        else email_match_key(normalize_email(sent))
+    )
+    if given != ident.key:
+        raise InvalidValue.for_value(field, sent, "differs from the identifier")
+    return patch
+
+
+def _shown(ident: Identifier) -> str:
+    return f"{ident.kind}:{ident.value}"

@@ -1,0 +1,278 @@
+"""MongoDB repository of the contacts service: contacts, the tag catalog, custom fields, settings.
+
+Every query is filtered by workspace. Writes take the caller's transaction session.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from services.contacts.domain.contact import Contact, document_id, from_document, to_document
+from services.contacts.domain.custom_fields import CustomFieldDefinition
+from services.contacts.domain.errors import Conflict
+from services.contacts.domain.identifiers import Identifier
+from services.contacts.domain.tags import Tag, tag_key
+from shared.mongo import Document
+
+Session = AsyncClientSession | None
+
+
+class ContactStore:
+    """Contacts of every workspace, one document each (shape: `domain/contact.py`)."""
+
+    def __init__(self, db: AsyncDatabase[Document]):
+        self._contacts = db["contacts"]
+        self._counters = db["contact_counters"]
+
+    async def ensure_indexes(self) -> None:
+        """One index per lookup and per standard-field filter of the list."""
+        c = self._contacts
+        await c.create_index([("workspace_id", ASCENDING), ("id", DESCENDING)], unique=True)
+        for name in ("email_key", "phone"):  # identifier lookups resolve to the lowest id
+            await c.create_index(
+                [("workspace_id", ASCENDING), (name, ASCENDING), ("id", ASCENDING)]
+            )
+        await c.create_index(
+            [("workspace_id", ASCENDING), ("blocked", ASCENDING), ("id", DESCENDING)]
+        )
+        for name in (
+            "tag_keys",
+            "country_code",
+            "language",
+            "assignee",
+            "status",
+            "created_at",
+            "first_name",
+            "last_name",
+        ):
+            await c.create_index([("workspace_id", ASCENDING), (name, ASCENDING)])
+
+    async def next_id(self, workspace_id: str, session: Session) -> int:
+        """Allocate the workspace's next contact id (atomic: a counter in the transaction)."""
+        doc = await self._counters.find_one_and_update(
+            {"_id": workspace_id},
+            {"$inc": {"last_id": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
+        assert doc is not None
+        return int(doc["last_id"])
+
+    async def get(
+        self, workspace_id: str, contact_id: int, session: Session = None
+    ) -> Contact | None:
+        """The contact, or None."""
+        doc = await self._contacts.find_one(
+            {"_id": document_id(workspace_id, contact_id)}, session=session
+        )
+        return None if doc is None else from_document(doc)
+
+    async def resolve(
+        self, workspace_id: str, ident: Identifier, session: Session = None
+    ) -> tuple[Contact | None, int]:
+        """The contact an identifier names (oldest match) and how many contacts match it."""
+        if ident.kind == "id":
+            assert isinstance(ident.key, int)
+            found = await self.get(workspace_id, ident.key, session)
+            return found, int(found is not None)
+        field = "email_key" if ident.kind == "email" else "phone"
+        query = {"workspace_id": workspace_id, field: ident.key}
+        docs = (
+            await self._contacts.find(query, session=session)
+            .sort("id", ASCENDING)
+            .limit(2)
+            .to_list()
+        )
+        if not docs:
+            return None, 0
+        matches = len(docs)
+        if matches > 1:
+            matches = await self._contacts.count_documents(query, session=session)
+        return from_document(docs[0]), matches
+
+    async def insert(self, contact: Contact, session: Session) -> None:
+        """Store a new contact."""
+        await self._contacts.insert_one(to_document(contact), session=session)
+
+    async def replace(self, contact: Contact, session: Session) -> None:
+        """Store a changed contact; refuses when someone else changed it first."""
+        result = await self._contacts.replace_one(
+            {"_id": document_id(contact.workspace_id, contact.id), "version": contact.version - 1},
+            to_document(contact),
+            session=session,
+        )
+        if result.matched_count != 1:
+            raise Conflict(f"contact: {contact.id} was changed concurrently; retry", field="id")
+
+    async def delete(self, contact: Contact, session: Session) -> None:
+        """Remove a contact for good."""
+        await self._contacts.delete_one(
+            {"_id": document_id(contact.workspace_id, contact.id)}, session=session
+        )
+
+    async def page(
+        self, query: dict[str, Any], *, after: int | None, before: int | None, limit: int
+    ) -> list[Contact]:
+        """Up to `limit` contacts of a filter, newest (highest id) first, keyset-paginated.
+
+        `after`: ids below it (the next page); `before`: ids above it (the previous page).
+        """
+        if after is not None:
+            query = {"$and": [query, {"id": {"$lt": after}}]}
+            order = DESCENDING
+        elif before is not None:
+            query = {"$and": [query, {"id": {"$gt": before}}]}
+            order = ASCENDING
+        else:
+            order = DESCENDING
+        docs = await self._contacts.find(query).sort("id", order).limit(limit).to_list()
+        contacts = [from_document(doc) for doc in docs]
+        return contacts if order == DESCENDING else contacts[::-1]
+
+    async def exists(self, query: dict[str, Any]) -> bool:
+        """Whether any contact matches."""
+        return await self._contacts.count_documents(query, limit=1) > 0
+
+    async def with_tag(self, workspace_id: str, key: str, *, limit: int) -> list[Contact]:
+        """Contacts carrying a tag (by key), oldest first, at most `limit`."""
+        docs = (
+            await self._contacts.find({"workspace_id": workspace_id, "tag_keys": key})
+            .sort("id", ASCENDING)
+            .limit(limit)
+            .to_list()
+        )
+        return [from_document(doc) for doc in docs]
+
+
+class CatalogStore:
+    """The workspace catalog: tags, custom field definitions and the details-view field order."""
+
+    def __init__(self, db: AsyncDatabase[Document]):
+        self._tags = db["tags"]
+        self._fields = db["custom_fields"]
+        self._settings = db["workspace_settings"]
+
+    async def ensure_indexes(self) -> None:
+        """Catalog lookups are by workspace."""
+        await self._tags.create_index([("workspace_id", ASCENDING), ("key", ASCENDING)])
+        await self._fields.create_index([("workspace_id", ASCENDING), ("position", ASCENDING)])
+
+    # tags ---------------------------------------------------------------------------------
+    async def tags(self, workspace_id: str, session: Session = None) -> list[Tag]:
+        """Every tag of the workspace, by name."""
+        docs = (
+            await self._tags.find({"workspace_id": workspace_id}, session=session)
+            .sort("key", ASCENDING)
+            .to_list()
+        )
+        return [_tag(doc) for doc in docs]
+
+    async def tag(self, workspace_id: str, name: str, session: Session = None) -> Tag | None:
+        """A tag by name (case-insensitive), or None."""
+        doc = await self._tags.find_one({"_id": f"{workspace_id}:{tag_key(name)}"}, session=session)
+        return None if doc is None else _tag(doc)
+
+    async def ensure_tags(
+        self, workspace_id: str, names: list[str], session: Session
+    ) -> dict[str, str]:
+        """Create the tags the catalog lacks; return tag_key → catalog display name."""
+        spelled: dict[str, str] = {}
+        for name in names:
+            doc = await self._tags.find_one_and_update(
+                {"_id": f"{workspace_id}:{tag_key(name)}"},
+                {
+                    "$setOnInsert": {
+                        "workspace_id": workspace_id,
+                        "key": tag_key(name),
+                        "name": name,
+                    }
+                },
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+                session=session,
+            )
+            assert doc is not None
+            spelled[tag_key(name)] = doc["name"]
+        return spelled
+
+    async def create_tag(self, workspace_id: str, tag: Tag, session: Session) -> None:
+        """Add a tag; 409 when the name is taken."""
+        try:
+            await self._tags.insert_one(
+                {
+                    "_id": f"{workspace_id}:{tag.key}",
+                    "workspace_id": workspace_id,
+                    "key": tag.key,
+                    **tag.model_dump(),
+                },
+                session=session,
+            )
+        except DuplicateKeyError:
+            raise Conflict.for_value(
+                "name", tag.name, "is already a tag of this workspace"
+            ) from None
+
+    async def save_tag(self, workspace_id: str, old_key: str, tag: Tag, session: Session) -> None:
+        """Replace a tag (its key may change with a rename)."""
+        if old_key != tag.key:
+            await self.create_tag(workspace_id, tag, session)
+            await self._tags.delete_one({"_id": f"{workspace_id}:{old_key}"}, session=session)
+        else:
+            await self._tags.update_one(
+                {"_id": f"{workspace_id}:{old_key}"}, {"$set": tag.model_dump()}, session=session
+            )
+
+    async def delete_tag(self, workspace_id: str, key: str, session: Session) -> None:
+        """Remove a tag from the catalog."""
+        await self._tags.delete_one({"_id": f"{workspace_id}:{key}"}, session=session)
+
+    # custom fields --------------------------------------------------------------------------
+    async def custom_fields(
+        self, workspace_id: str, session: Session = None
+    ) -> list[CustomFieldDefinition]:
+        """Definitions in the order they were created."""
+        docs = (
+            await self._fields.find({"workspace_id": workspace_id}, session=session)
+            .sort("position", ASCENDING)
+            .to_list()
+        )
+        return [CustomFieldDefinition.model_validate(doc["definition"]) for doc in docs]
+
+    async def create_custom_field(
+        self, workspace_id: str, defn: CustomFieldDefinition, session: Session
+    ) -> None:
+        """Add a definition; 409 when the name is taken."""
+        count = await self._fields.count_documents({"workspace_id": workspace_id}, session=session)
+        try:
+            await self._fields.insert_one(
+                {
+                    "_id": f"{workspace_id}:{defn.name}",
+                    "workspace_id": workspace_id,
+                    "position": count,
+                    "definition": defn.model_dump(),
+                },
+                session=session,
+            )
+        except DuplicateKeyError:
+            raise Conflict.for_value("name", defn.name, "is already a custom field") from None
+
+    async def field_order(self, workspace_id: str, session: Session = None) -> list[str] | None:
+        """The saved details-view order, or None when never set."""
+        doc = await self._settings.find_one({"_id": workspace_id}, session=session)
+        return None if doc is None else list(doc.get("field_order") or []) or None
+
+    async def set_field_order(self, workspace_id: str, fields: list[str], session: Session) -> None:
+        """Save the details-view order."""
+        await self._settings.update_one(
+            {"_id": workspace_id}, {"$set": {"field_order": fields}}, upsert=True, session=session
+        )
+
+
+def _tag(doc: Document) -> Tag:
+    return Tag.model_validate({k: doc.get(k) for k in ("name", "colour", "emoji", "description")})
