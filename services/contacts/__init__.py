@@ -1,0 +1,1 @@
+"""The contacts service: contacts, the tag catalog, custom fields; publishes contacts.events.v1."""

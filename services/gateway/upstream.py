@@ -16,7 +16,10 @@ from shared.logs import request_id_var
 log = logging.getLogger(__name__)
 
 #: Headers of a service's answer that the gateway passes on to the public caller.
-PASSED_HEADERS = ("content-type", "content-disposition", "location")
+PASSED_HEADERS = (
+    "content-type", "content-disposition", "location", "x-identifier-matches",
+    "x-identifier-resolution",
+)
 
 
 class Services:
