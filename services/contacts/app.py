@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
-from fastapi.responses import JSONResponse
 
 from services.contacts.api import router
 from services.contacts.domain.errors import DomainError
