@@ -70,6 +70,14 @@ async def create_custom_field(request: Request, caller: Caller = Depends(authent
                          body=await read_json(request))
 
 
+@router.get("/contact_field_order", response_model=FieldOrder,
+            summary="The details-view field order")
+async def get_field_order(request: Request, caller: Caller = Depends(authenticated),
+                          gateway: Gateway = Depends(get_gateway)) -> Response:
+    """Standard and custom fields in the order the contact details view shows them."""
+    return await forward(request, gateway, caller, service="contacts")
+
+
 @router.put("/contact_field_order", response_model=FieldOrder,
             openapi_extra=body_doc(FieldOrder), summary="Set the details-view field order")
 async def set_field_order(request: Request, caller: Caller = Depends(authenticated),
