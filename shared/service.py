@@ -19,9 +19,11 @@ import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Request
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.consuming import ensure_consumer_indexes
+from shared.consuming import ensure_consumer_indexes, register_consumer
+from shared.contracts import Envelope
 from shared.errors import install_error_handlers
 from shared.internal import require_internal_token
 from shared.kafka import make_broker
@@ -142,3 +144,19 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         access_log=False,
         timeout_graceful_shutdown=10,
     )
+
+
+def records_only(settings: ServiceSettings, *, topic: str) -> ConsumerSetup:
+    """Subscribers of a service that has no behaviour on ``topic`` yet: it joins its group and
+    records each message as processed (idempotency record), so the topology runs."""
+
+    async def observe(envelope: Envelope[Any], session: AsyncClientSession) -> None:
+        log.debug("observed %s for %s", envelope.type, envelope.subject)
+
+    def setup(rt: Runtime) -> None:
+        register_consumer(
+            rt.broker, service=settings.service_name, settings=settings, client=rt.client,
+            db=rt.db, topic=topic, group_id=settings.service_name, handler=observe,
+        )
+
+    return setup

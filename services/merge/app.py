@@ -1,43 +1,22 @@
-"""Wiring of the `merge` service.
+"""Wiring of the `merge` service (duplicate index, suggestions, merge history).
 
-merge suggestions: duplicate index, suggestions, merge history (behaviour arrives with
-the merge issue). Until then the service runs the full skeleton: it starts, answers
-`/health`, joins its consumer group on `contacts.events.v1` and records every
-event it has consumed (idempotency records), so the topology runs from day one.
+No behaviour yet (it comes with the merge issue). The service runs the full skeleton: it
+starts, answers `/health`, joins its consumer group on the contacts events and records
+what it consumed, so the topology runs from day one.
 """
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
 from fastapi import FastAPI
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.merge.settings import MergeSettings
-from shared.consuming import register_consumer
-from shared.contracts import Envelope
-from shared.service import Runtime, create_service_app
-
-log = logging.getLogger(__name__)
-
-
-async def observe_contact_event(envelope: Envelope[Any], session: AsyncClientSession) -> None:
-    """Nothing to apply yet: the event is recorded as processed and logged."""
-    log.debug("observed %s for %s", envelope.type, envelope.subject)
+from shared.service import create_service_app, records_only
 
 
 def build_app(settings: MergeSettings | None = None) -> FastAPI:
     """The merge service's app; `settings` overrides the environment (tests)."""
     settings = settings or MergeSettings()  # type: ignore[call-arg]
-
-    def consumers(rt: Runtime) -> None:
-        register_consumer(
-            rt.broker, service=settings.service_name, settings=settings, client=rt.client,
-            db=rt.db, topic=settings.topics.contacts_events, group_id=settings.service_name,
-            handler=observe_contact_event,
-        )
-
     return create_service_app(
-        settings=settings, title="contacthub merge", setup_consumers=consumers
+        settings=settings, title="contacthub merge",
+        setup_consumers=records_only(settings, topic=settings.topics.contacts_events),
     )
