@@ -24,6 +24,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -221,6 +222,7 @@ def service_env(cfg: StackConfig, service: ServiceSpec) -> dict[str, str]:
     if cfg.kafka_heartbeat_interval_ms is not None:
         env[f"{p}KAFKA_HEARTBEAT_INTERVAL_MS"] = str(cfg.kafka_heartbeat_interval_ms)
     if service.name == GATEWAY:
+        env[f"{p}PUBLIC_URL"] = cfg.gateway_url
         for other in SERVICES:
             if other.name != GATEWAY:
                 env[f"{p}SERVICE_URLS__{other.name.upper()}"] = cfg.service_url(other.name)
@@ -398,19 +400,17 @@ def start_services(cfg: StackConfig, names: Sequence[str] | None = None) -> list
 
 
 def stop_named(cfg: StackConfig, names: Sequence[str]) -> list[tuple[str, int]]:
-    """Stop the named processes of this stack, in the order given; return (name, pid) stopped."""
-    stopped = []
-    for name in names:
-        pid = stop(_spec_for(cfg, name))
-        if pid is not None:
-            stopped.append((name, pid))
-    return stopped
+    """Stop the named processes of this stack, all at once; return (name, pid) of those stopped."""
+    specs = [_spec_for(cfg, name) for name in names]
+    with ThreadPoolExecutor(max_workers=max(1, len(specs))) as pool:
+        pids = list(pool.map(stop, specs))
+    return [(spec.name, pid) for spec, pid in zip(specs, pids, strict=True) if pid is not None]
 
 
 def stop_all(cfg: StackConfig) -> list[tuple[str, int]]:
-    """Stop everything this stack's PID files name: gateway, services, then the servers."""
-    order = [GATEWAY] + [s.name for s in SERVICES if s.name != GATEWAY] + list(SERVERS)
-    return stop_named(cfg, order)
+    """Stop everything this stack's PID files name: gateway, then services, then servers."""
+    backends = [s.name for s in SERVICES if s.name != GATEWAY]
+    return stop_named(cfg, [GATEWAY]) + stop_named(cfg, backends) + stop_named(cfg, SERVERS)
 
 
 def status(cfg: StackConfig) -> list[dict[str, Any]]:
@@ -441,16 +441,7 @@ def create_workspace(cfg: StackConfig, name: str) -> dict[str, Any]:
     """Create a workspace with the gateway's admin CLI; return its JSON answer."""
     if not service_exists(cfg, GATEWAY):
         raise StackError("services/gateway/__main__.py does not exist yet: no admin CLI")
-    gateway = SERVICES_BY_NAME[GATEWAY]
-    result = subprocess.run(
-        [cfg.python, "-m", "services.gateway.admin", "create-workspace", "--name", name],
-        cwd=cfg.repo_root,
-        env=_process_env(cfg, service_env(cfg, gateway)),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = _admin(cfg, "create-workspace", "--name", name)
     lines = [line for line in result.stdout.splitlines() if line.startswith("{")]
     if result.returncode != 0 or not lines:
         raise StackError(
@@ -461,16 +452,36 @@ def create_workspace(cfg: StackConfig, name: str) -> dict[str, Any]:
     return answer
 
 
+def _admin(cfg: StackConfig, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the gateway's admin CLI with the gateway's settings of this stack."""
+    return subprocess.run(
+        [cfg.python, "-m", "services.gateway.admin", *args],
+        cwd=cfg.repo_root,
+        env=_process_env(cfg, service_env(cfg, SERVICES_BY_NAME[GATEWAY])),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def workspace_alive(cfg: StackConfig, demo: Mapping[str, Any]) -> bool:
-    """Whether the owner token of ``demo`` is still accepted by the running gateway."""
+    """Whether the workspace of ``demo`` (a ``demo.json``) still exists.
+
+    Asks ``services.gateway.admin workspace-exists``; should that command be
+    missing, asks the gateway whether it still accepts the owner token.
+    """
     try:
+        workspace_id = str(demo["workspace_id"])
         token = demo["tokens"]["owner"]
-        demo["workspace_id"]
     except (KeyError, TypeError):
         return False
-    answer = http_status(f"{cfg.gateway_url}/v2/space/tag", token=token)
+    answer = _admin(cfg, "workspace-exists", workspace_id).returncode
+    if answer in (0, 1):
+        return answer == 0
     # 401: the token (so the workspace) is unknown. Anything else: it is known.
-    return answer is not None and answer != 401
+    status = http_status(f"{cfg.gateway_url}/v2/space/tag", token=token)
+    return status is not None and status != 401
 
 
 def ensure_demo_workspace(cfg: StackConfig, *, name: str = "demo") -> dict[str, Any]:
