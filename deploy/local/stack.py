@@ -88,12 +88,17 @@ class StackConfig:
 
     @classmethod
     def for_tests(cls, **overrides: Any) -> StackConfig:
-        """The isolated test stack: var/test, broker 19092, db 27117, services 18101-18104."""
+        """The isolated test stack: var/test, broker 19092, db 27117, services 18101-18104.
+
+        ``CONTACTHUB_TEST_PORT_OFFSET`` (default 0) shifts every test port, so two
+        checkouts on one machine can run their tests at the same time.
+        """
+        offset = int(os.environ.get("CONTACTHUB_TEST_PORT_OFFSET", "0"))
         values: dict[str, Any] = {
             "var_dir": REPO_ROOT / "var" / "test",
-            "broker_port": 19092,
-            "mongo_port": 27117,
-            "service_ports": {s.name: s.test_port for s in SERVICES},
+            "broker_port": 19092 + offset,
+            "mongo_port": 27117 + offset,
+            "service_ports": {s.name: s.test_port + offset for s in SERVICES},
         }
         values.update(overrides)
         return cls(**values)

@@ -181,3 +181,10 @@ def test_stop_never_signals_a_process_it_did_not_start(tmp_path: Path) -> None:
     finally:
         stranger.kill()
         stranger.wait()
+
+
+def test_test_ports_can_be_shifted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONTACTHUB_TEST_PORT_OFFSET", "1000")
+    cfg = StackConfig.for_tests()
+    assert (cfg.broker_port, cfg.mongo_port) == (20092, 28117)
+    assert cfg.gateway_url == "http://127.0.0.1:19000"
