@@ -21,6 +21,12 @@ from deploy.local.stack import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _default_test_ports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests check the documented ports, whatever offset the caller runs with."""
+    monkeypatch.delenv("CONTACTHUB_TEST_PORT_OFFSET", raising=False)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
