@@ -11,7 +11,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-requirements
-STACK  := $(PY) -m deploy.local.stack
+# e.g. STACK_ARGS="--profile test" or "--var-dir /tmp/x --broker-port 29092 --port gateway=28000"
+STACK_ARGS ?=
+STACK  := $(PY) -m deploy.local.stack $(STACK_ARGS)
 
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
