@@ -7,17 +7,23 @@ without decorating every test.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytest_plugins = ["tests.fixtures.stack"]
 
+_TESTS_DIR = Path(__file__).resolve().parent
 _TIER_DIRS = {"integration": pytest.mark.integration, "e2e": pytest.mark.e2e}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test with the tier its directory names."""
     for item in items:
-        for part in item.path.parts:
-            marker = _TIER_DIRS.get(part)
-            if marker is not None:
-                item.add_marker(marker)
+        try:
+            tier = item.path.resolve().relative_to(_TESTS_DIR).parts[0]
+        except (ValueError, IndexError):
+            continue
+        marker = _TIER_DIRS.get(tier)
+        if marker is not None:
+            item.add_marker(marker)
