@@ -1,0 +1,1 @@
+"""Local processes without Docker: broker, database, services, gateway (see stack.py)."""
