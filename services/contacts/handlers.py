@@ -16,7 +16,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.contacts.domain.contact import Contact, ContactPatch, apply_patch
 from services.contacts.domain.custom_fields import CustomFieldDefinition
-from services.contacts.domain.errors import InvalidValue, NotFound, parse_model
+from services.contacts.domain.errors import Conflict, InvalidValue, NotFound, parse_model
 from services.contacts.domain.fields import email_match_key, normalize_email, normalize_phone
 from services.contacts.domain.identifiers import Identifier, parse_identifier
 from services.contacts.domain.listing import ListQuery, build_mongo_filter
@@ -228,18 +228,25 @@ class ContactsService:
         return await self._commit(work)
 
     async def upsert(self, caller: Caller, raw_identifier: str, body: Any) -> int:
-        """Update the contact the identifier names, or create one when none matches."""
+        """Update the contact the identifier names, or create one when none matches.
+
+        The identifier's value is stored only when it creates: an update leaves the matched
+        contact's email spelling (or phone) as it is, unless the body itself changes it.
+        """
         ident = self._ident(caller, raw_identifier)
         if ident.kind == "id":
             return await self.update(caller, raw_identifier, body)
         patch = _patch_with_identifier(body, ident, default_region=caller.default_region)
+        # The identifier only fills its field on create: matching `email:ANN@…` must not
+        # rewrite the stored spelling of `ann@…` (emails are stored as given).
+        update_patch = ContactPatch.from_api({} if body is None else body)
         defs = await self._catalog.custom_fields(caller.workspace_id)
 
         async def work(session: AsyncClientSession) -> int | None:
             contact, _ = await self._contacts.resolve(caller.workspace_id, ident, session)
             if contact is None:
                 return None
-            return await self._apply(session, caller, contact, patch, defs)
+            return await self._apply(session, caller, contact, update_patch, defs)
 
         updated = await self._commit(work)
         return updated if updated is not None else await self._create(caller, patch, defs)
@@ -403,7 +410,7 @@ class ContactsService:
         changes = {k: v for k, v in body.items() if k != "currentName"}
         tag = parse_model(Tag, {**current.model_dump(), **changes})
         if tag.key != current.key and await self._catalog.tag(caller.workspace_id, tag.name):
-            raise InvalidValue.for_value("name", tag.name, "is already a tag of this workspace")
+            raise Conflict.for_value("name", tag.name, "is already a tag of this workspace")
         if tag.name != current.name:
             await self._rewrite_tag(
                 caller,

@@ -111,6 +111,12 @@ class TagInput(BaseModel):
     description: str | None = None
 
 
+class Deleted(BaseModel):
+    """Answer of a deletion from the workspace catalog."""
+
+    status: Literal["deleted"] = Field(examples=["deleted"])
+
+
 class TagRename(BaseModel):
     """Body of ``PUT /v2/space/tag``: rename or restyle a tag."""
 

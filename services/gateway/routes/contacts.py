@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from services.gateway.auth import Gateway, authenticated, get_gateway, require_roles
 from services.gateway.domain import MANAGERS
@@ -33,9 +33,22 @@ managers_only = require_roles(*MANAGERS)
 
 @router.post("/list", response_model=ContactList, openapi_extra=body_doc(ListRequest),
              summary="List contacts (search, filter, cursor pagination)")
-async def list_contacts(request: Request, caller: Caller = Depends(authenticated),
-                        gateway: Gateway = Depends(get_gateway)) -> Response:
-    """Contacts of the workspace matching ``search`` and ``filter``; `limit` 1-100, `cursorId`."""
+async def list_contacts(
+    request: Request,
+    limit: int = Query(default=10, ge=1, le=100, description="Contacts per page",
+                       examples=[10]),
+    cursor_id: int | None = Query(default=None, alias="cursorId", ge=1, examples=[120],
+                                  description="Next page: contacts with ids below this one"),
+    before_id: int | None = Query(default=None, alias="beforeId", ge=1, examples=[131],
+                                  description="Previous page: contacts with ids above this one"),
+    caller: Caller = Depends(authenticated),
+    gateway: Gateway = Depends(get_gateway),
+) -> Response:
+    """Contacts of the workspace matching ``search`` and ``filter``, newest first.
+
+    The query parameters are documented and checked here; the contacts service applies them
+    (they are forwarded unchanged, like the `next` / `previous` URLs of the answer carry them).
+    """
     body = await read_json(request, required=False)
     return await forward(request, gateway, caller, service="contacts", body=body or {})
 

@@ -9,6 +9,7 @@ from services.gateway.routes.contacts import ERRORS
 from services.gateway.routes.forwarding import forward, read_json
 from services.gateway.schemas import (
     CustomFieldDefinition,
+    Deleted,
     FieldOrder,
     TagInput,
     TagRename,
@@ -39,12 +40,13 @@ async def create_tag(request: Request, caller: Caller = Depends(authenticated),
             summary="Rename or restyle a tag")
 async def update_tag(request: Request, caller: Caller = Depends(authenticated),
                      gateway: Gateway = Depends(get_gateway)) -> Response:
-    """Rename a tag (contacts carrying it follow) or change its colour, emoji, description."""
+    """Rename a tag (contacts carrying it follow; 409 if the new name is another tag's) or
+    change its colour, emoji, description."""
     return await forward(request, gateway, caller, service="contacts",
                          body=await read_json(request))
 
 
-@router.delete("/tag", summary="Delete a tag from the catalog",
+@router.delete("/tag", response_model=Deleted, summary="Delete a tag from the catalog",
                openapi_extra=body_doc(TagInput, example={"name": "vip"}))
 async def delete_tag(request: Request, caller: Caller = Depends(authenticated),
                      gateway: Gateway = Depends(get_gateway)) -> Response:
