@@ -138,7 +138,8 @@ class ContactsService:
         if not isinstance(body, dict):
             raise InvalidValue.for_value("body", body, "is not a JSON object")
         body = dict(body)
-        blocked = body.pop("blocked", None)
+        # Blocked contacts are listed apart: hidden unless asked for; null lists everyone.
+        blocked = body.pop("blocked", False)
         if blocked is not None and not isinstance(blocked, bool):
             raise InvalidValue.for_value("blocked", blocked, "must be true, false or null")
         query = ListQuery.from_api(body)

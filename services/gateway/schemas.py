@@ -98,8 +98,11 @@ class ListRequest(BaseModel):
         examples=[{"$and": [{"category": "contactField", "field": "countryCode",
                              "operator": "isEqualTo", "value": "FR"}]}],
     )
-    blocked: bool | None = Field(default=None,
-                                 description="true: only blocked contacts; false: only unblocked")
+    blocked: bool | None = Field(
+        default=False,
+        description="Blocked contacts are listed apart: false (default) leaves them out, "
+        "true lists only them, null lists everyone",
+    )
 
 
 class TagInput(BaseModel):
