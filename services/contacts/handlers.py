@@ -6,6 +6,7 @@ transaction; a change that changes nothing commits nothing and publishes nothing
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +22,7 @@ from services.contacts.domain.fields import email_match_key, normalize_email, no
 from services.contacts.domain.identifiers import Identifier, parse_identifier
 from services.contacts.domain.listing import ListQuery, build_mongo_filter
 from services.contacts.domain.permissions import ensure_may_delete
-from services.contacts.domain.settings import validate_field_order
+from services.contacts.domain.settings import order_custom_fields, validate_field_order
 from services.contacts.domain.tags import (
     Tag,
     add_tag_names,
@@ -125,10 +126,12 @@ class ContactsService:
     async def get(self, caller: Caller, raw_identifier: str) -> Lookup:
         """The contact an identifier names (the oldest when several match)."""
         ident = self._ident(caller, raw_identifier)
-        contact, matches = await self._contacts.resolve(caller.workspace_id, ident)
+        (contact, matches), defs = await asyncio.gather(
+            self._contacts.resolve(caller.workspace_id, ident),
+            self._ordered_custom_fields(caller.workspace_id),
+        )
         if contact is None:
             raise NotFound.for_value("identifier", raw_identifier, "matches no contact")
-        defs = await self._ordered_custom_fields(caller.workspace_id)
         return Lookup(contact=contact, matches=matches, custom_fields=defs)
 
     async def list_contacts(
@@ -181,29 +184,23 @@ class ContactsService:
     async def _create(
         self, caller: Caller, patch: ContactPatch, defs: list[CustomFieldDefinition]
     ) -> int:
-        now = self._clock()
         # Validate before allocating an id, so a refused create consumes nothing.
-        apply_patch(
+        draft, _ = apply_patch(
             None,
             patch,
             workspace_id=caller.workspace_id,
             contact_id=1,
             default_region=caller.default_region,
             custom_field_defs=defs,
-            now=now,
+            now=self._clock(),
+        )
+        # The id comes from an atomic counter outside the transaction: concurrent creates of
+        # one workspace never conflict on it (a crash between the two leaves a gap, no reuse).
+        contact = draft.model_copy(
+            update={"id": await self._contacts.next_id(caller.workspace_id, None)}
         )
 
         async def work(session: AsyncClientSession) -> int:
-            contact_id = await self._contacts.next_id(caller.workspace_id, session)
-            contact, _ = apply_patch(
-                None,
-                patch,
-                workspace_id=caller.workspace_id,
-                contact_id=contact_id,
-                default_region=caller.default_region,
-                custom_field_defs=defs,
-                now=now,
-            )
             await self._contacts.insert(contact, session)
             await self._emit(
                 session,
@@ -477,9 +474,8 @@ class ContactsService:
 
     async def field_order(self, caller: Caller) -> list[str]:
         """The details-view order: the saved one, else standard fields then custom fields."""
-        defs = await self._catalog.custom_fields(caller.workspace_id)
-        saved = await self._catalog.field_order(caller.workspace_id)
-        return validate_field_order(saved, defs, complete=True)
+        layout = await self._catalog.layout(caller.workspace_id)
+        return validate_field_order(layout.field_order, layout.custom_fields, complete=True)
 
     async def set_field_order(self, caller: Caller, body: Any) -> list[str]:
         """Save the details-view order (every name a standard or defined custom field)."""
@@ -494,12 +490,8 @@ class ContactsService:
         return validate_field_order(order, defs, complete=True)
 
     async def _ordered_custom_fields(self, workspace_id: str) -> list[CustomFieldDefinition]:
-        defs = await self._catalog.custom_fields(workspace_id)
-        saved = await self._catalog.field_order(workspace_id)
-        if not saved:
-            return defs
-        rank = {name: i for i, name in enumerate(saved)}
-        return sorted(defs, key=lambda d: rank.get(d.name, len(rank)))
+        layout = await self._catalog.layout(workspace_id)
+        return order_custom_fields(layout.custom_fields, layout.field_order)
 
 
 def state_of(contact: Contact) -> ContactState:

@@ -5,6 +5,7 @@ Every query is filtered by workspace. Writes take the caller's transaction sessi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -155,13 +156,11 @@ class CatalogStore:
 
     def __init__(self, db: AsyncDatabase[Document]):
         self._tags = db["tags"]
-        self._fields = db["custom_fields"]
         self._settings = db["workspace_settings"]
 
     async def ensure_indexes(self) -> None:
         """Catalog lookups are by workspace."""
         await self._tags.create_index([("workspace_id", ASCENDING), ("key", ASCENDING)])
-        await self._fields.create_index([("workspace_id", ASCENDING), ("position", ASCENDING)])
 
     # tags ---------------------------------------------------------------------------------
     async def tags(self, workspace_id: str, session: Session = None) -> list[Tag]:
@@ -232,46 +231,51 @@ class CatalogStore:
         """Remove a tag from the catalog."""
         await self._tags.delete_one({"_id": f"{workspace_id}:{key}"}, session=session)
 
-    # custom fields --------------------------------------------------------------------------
+    # custom fields and field order: one settings document per workspace ----------------------
+    async def layout(self, workspace_id: str, session: Session = None) -> Layout:
+        """Custom field definitions (in creation order) and the saved field order, one read."""
+        doc = await self._settings.find_one({"_id": workspace_id}, session=session) or {}
+        return Layout(
+            custom_fields=[CustomFieldDefinition.model_validate(d)
+                           for d in doc.get("custom_fields") or []],
+            field_order=list(doc.get("field_order") or []) or None,
+        )
+
     async def custom_fields(
         self, workspace_id: str, session: Session = None
     ) -> list[CustomFieldDefinition]:
         """Definitions in the order they were created."""
-        docs = (
-            await self._fields.find({"workspace_id": workspace_id}, session=session)
-            .sort("position", ASCENDING)
-            .to_list()
-        )
-        return [CustomFieldDefinition.model_validate(doc["definition"]) for doc in docs]
+        return (await self.layout(workspace_id, session)).custom_fields
 
     async def create_custom_field(
         self, workspace_id: str, defn: CustomFieldDefinition, session: Session
     ) -> None:
         """Add a definition; 409 when the name is taken."""
-        count = await self._fields.count_documents({"workspace_id": workspace_id}, session=session)
         try:
-            await self._fields.insert_one(
-                {
-                    "_id": f"{workspace_id}:{defn.name}",
-                    "workspace_id": workspace_id,
-                    "position": count,
-                    "definition": defn.model_dump(),
-                },
+            # When the name exists the filter misses, and the upsert's insert of an existing
+            # _id is the duplicate-key error that says so.
+            await self._settings.update_one(
+                {"_id": workspace_id, "custom_fields.name": {"$ne": defn.name}},
+                {"$push": {"custom_fields": defn.model_dump()}},
+                upsert=True,
                 session=session,
             )
         except DuplicateKeyError:
             raise Conflict.for_value("name", defn.name, "is already a custom field") from None
-
-    async def field_order(self, workspace_id: str, session: Session = None) -> list[str] | None:
-        """The saved details-view order, or None when never set."""
-        doc = await self._settings.find_one({"_id": workspace_id}, session=session)
-        return None if doc is None else list(doc.get("field_order") or []) or None
 
     async def set_field_order(self, workspace_id: str, fields: list[str], session: Session) -> None:
         """Save the details-view order."""
         await self._settings.update_one(
             {"_id": workspace_id}, {"$set": {"field_order": fields}}, upsert=True, session=session
         )
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a workspace's contact details look: its custom fields and their order."""
+
+    custom_fields: list[CustomFieldDefinition]
+    field_order: list[str] | None
 
 
 def _tag(doc: Document) -> Tag:

@@ -41,3 +41,13 @@ def validate_field_order(
     if complete:
         order += [name for name in known if name not in order]
     return order
+
+
+def order_custom_fields(
+    defs: Sequence[CustomFieldDefinition], saved: Sequence[str] | None
+) -> list[CustomFieldDefinition]:
+    """Custom fields in the saved details-view order; unplaced ones last, in creation order."""
+    if not saved:
+        return list(defs)
+    rank = {name: i for i, name in enumerate(saved)}
+    return sorted(defs, key=lambda d: rank.get(d.name, len(rank)))
