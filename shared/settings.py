@@ -54,6 +54,15 @@ class HttpSettings(BaseModel):
     http_host: str = "127.0.0.1"
     http_port: int = Field(ge=1, le=65535)
 
+    @field_validator("http_port")
+    @classmethod
+    def _a_port(cls, value: int) -> int:
+        # Also checked here because a service's settings class redeclares ``http_port``
+        # with its own default, which drops the Field's bounds; validators are inherited.
+        if not 1 <= value <= 65535:
+            raise ValueError("http_port must be between 1 and 65535")
+        return value
+
 
 class InternalAuthSettings(BaseModel):
     """The shared token the gateway presents to services on internal calls."""

@@ -52,6 +52,11 @@ class Envelope(BaseModel, Generic[Data]):
 
 
 class RawEnvelope(Envelope[Any]):
-    """An envelope whose ``data`` has not been bound to its model yet."""
+    """An envelope as received, whose ``data`` has not been bound to its model yet.
 
+    ``id`` has no default here: a received message without one must be refused, not
+    given a fresh id on every delivery (that would defeat the consumers' deduplication).
+    """
+
+    id: str = Field(description="Unique message id (dedup key), as the producer set it.")
     data: dict[str, Any]
