@@ -1,16 +1,18 @@
 """Transactional outbox: a state change and its event commit together; a relay publishes them.
 
-Writing: inside the service's MongoDB transaction, ``Outbox.add`` takes the next
-value of the service's outbox sequence (a counter document incremented in the
-same transaction) and inserts the serialised message. Two transactions that
-both take a sequence number conflict on the counter, so sequence order is commit
-order: an entity's events are never numbered out of order.
+Writing: inside the service's MongoDB transaction, ``Outbox.add`` inserts the serialised
+message with its Kafka key and its ``order`` within that key (the entity's version).
+A transaction that writes an entity's event also writes the entity's document, so two
+events of one entity are committed one after the other, never concurrently: when the
+relay sees an entity's event, every earlier event of that entity is already visible.
+No global counter is taken, so transactions about different entities never conflict.
 
-Publishing: one ``OutboxRelay`` per service (a lease document elects one when
-several replicas run) reads pending messages in sequence order, sends them
-with ``acks=all`` keyed by entity, waits for the broker's acknowledgements,
-then marks them sent. A crash between the send and the mark re-sends the
-batch on restart: delivery is at least once, consumers deduplicate by event id.
+Publishing: one ``OutboxRelay`` per service (a lease document elects one when several
+replicas run) takes the oldest pending messages, adds every other pending message of
+the same keys, and sends each key's messages in ``order`` with ``acks=all``; it waits
+for the broker's acknowledgements, then marks them sent. A crash between the send and
+the mark re-sends them on restart: delivery is at least once, and consumers
+deduplicate by event id.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ import contextlib
 import logging
 import os
 import socket
+from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from bson import ObjectId
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -38,7 +42,6 @@ from shared.observability import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
 log = logging.getLogger(__name__)
 
 OUTBOX = "outbox"
-COUNTERS = "outbox_counters"
 LEASES = "outbox_leases"
 
 
@@ -48,8 +51,21 @@ def message_key(workspace_id: str, entity_id: object) -> str:
 
 
 async def ensure_outbox_indexes(db: AsyncDatabase[Document]) -> None:
-    """Create the index the relay reads pending messages with."""
-    await db[OUTBOX].create_index([("sent", ASCENDING), ("seq", ASCENDING)])
+    """Create the indexes the relay reads pending messages with."""
+    await db[OUTBOX].create_index([("sent", ASCENDING), ("at", ASCENDING)])
+    await db[OUTBOX].create_index([("sent", ASCENDING), ("key", ASCENDING)])
+
+
+def in_publish_order(rows: list[Document]) -> list[Document]:
+    """Rows in commit-time order, except that each key's rows follow their ``order``.
+
+    Each key keeps the time slots its rows occupy; they are filled with its rows sorted by
+    ``order``, so keys stay interleaved as they were written and no key is reordered.
+    """
+    by_key: dict[str, deque[Document]] = defaultdict(deque)
+    for row in sorted(rows, key=lambda r: (r["order"], r["at"])):
+        by_key[row["key"]].append(row)
+    return [by_key[row["key"]].popleft() for row in sorted(rows, key=lambda r: r["at"])]
 
 
 class Outbox:
@@ -60,21 +76,24 @@ class Outbox:
         self._on_commit = on_commit
 
     async def add(
-        self, session: AsyncClientSession, *, topic: str, key: str, envelope: Envelope[Any]
+        self,
+        session: AsyncClientSession,
+        *,
+        topic: str,
+        key: str,
+        envelope: Envelope[Any],
+        order: int = 0,
     ) -> None:
-        """Queue ``envelope`` for ``topic`` as part of ``session``'s transaction."""
-        counter = await self._db[COUNTERS].find_one_and_update(
-            {"_id": "outbox"},
-            {"$inc": {"seq": 1}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-            session=session,
-        )
-        assert counter is not None, "upsert returns the document"
+        """Queue ``envelope`` for ``topic`` as part of ``session``'s transaction.
+
+        ``order`` ranks the message among those of the same ``key`` (the entity's version);
+        the transaction must also write that entity's document (see the module docstring).
+        """
         await self._db[OUTBOX].insert_one(
             {
                 "_id": envelope.id,
-                "seq": counter["seq"],
+                "at": ObjectId(),
+                "order": order,
                 "topic": topic,
                 "key": key,
                 "type": envelope.type,
@@ -164,11 +183,17 @@ class OutboxRelay:
             return 0
         total = 0
         while True:
-            batch = await (
-                self._db[OUTBOX].find({"sent": False}).sort("seq", ASCENDING).limit(self._batch)
+            oldest = await (
+                self._db[OUTBOX].find({"sent": False}, {"key": 1})
+                .sort("at", ASCENDING).limit(self._batch)
             ).to_list()
-            if not batch:
+            if not oldest:
                 return total
+            # Every pending message of those keys, so no key is ever cut in the middle.
+            batch = await self._db[OUTBOX].find(
+                {"sent": False, "key": {"$in": list({doc["key"] for doc in oldest})}}
+            ).to_list()
+            batch = in_publish_order(batch)
             await self._send(batch)
             if self._after_send is not None:
                 await self._after_send(batch)
@@ -178,7 +203,7 @@ class OutboxRelay:
             )
             OUTBOX_PUBLISHED.labels(service=self._client_id).inc(len(batch))
             total += len(batch)
-            if len(batch) < self._batch:
+            if len(oldest) < self._batch:
                 return total
 
     async def _send(self, batch: list[Document]) -> None:

@@ -109,6 +109,7 @@ class ContactsService:
             topic=self._topic,
             key=message_key(contact.workspace_id, contact.id),
             envelope=envelope,
+            order=event.version,
         )
 
     async def _require(
