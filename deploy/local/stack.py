@@ -90,12 +90,13 @@ class StackConfig:
     def for_tests(cls, **overrides: Any) -> StackConfig:
         """The isolated test stack: var/test, broker 19092, db 27117, services 18101-18104.
 
-        ``CONTACTHUB_TEST_PORT_OFFSET`` (default 0) shifts every test port, so two
-        checkouts on one machine can run their tests at the same time.
+        ``CONTACTHUB_TEST_PORT_OFFSET`` (default 0) shifts every test port and uses
+        var/test-<offset>, so two test sessions on one machine can run at the same time.
         """
         offset = int(os.environ.get("CONTACTHUB_TEST_PORT_OFFSET", "0"))
         values: dict[str, Any] = {
-            "var_dir": REPO_ROOT / "var" / "test",
+            # Another offset is another stack: its own PID files and database too.
+            "var_dir": REPO_ROOT / "var" / ("test" if offset == 0 else f"test-{offset}"),
             "broker_port": 19092 + offset,
             "mongo_port": 27117 + offset,
             "service_ports": {s.name: s.test_port + offset for s in SERVICES},
