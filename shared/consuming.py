@@ -6,8 +6,9 @@
   id in the consumer's ``processed_messages`` collection: a redelivered message
   finds its id there and is skipped, so handling is exactly-once in effect.
 - A handler that keeps failing (``attempts`` tries) sends the message to the DLQ
-  and the consumer moves on. If even the DLQ cannot be written the error is
-  raised, the offset is not committed and the message comes back.
+  and the consumer moves on. A database outage is not the message's fault: it is
+  raised instead, the offset is not committed and the message comes back; so it
+  does when even the DLQ cannot be written.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pydantic import ValidationError
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, NotPrimaryError, PyMongoError
 
 from shared.contracts import Envelope, UnknownMessageType, parse
 from shared.contracts.envelope import utcnow
@@ -38,6 +39,9 @@ from shared.settings import KafkaSettings
 log = logging.getLogger(__name__)
 
 PROCESSED = "processed_messages"
+PROCESSED_RETENTION_S = 14 * 24 * 3600
+#: Pause before a message is handed back for redelivery because the database is away.
+OUTAGE_BACKOFF_S = 1.0
 
 #: A handler applies one message inside the given transaction (and may write the outbox there).
 Handler = Callable[[Envelope[Any], AsyncClientSession], Awaitable[None]]
@@ -156,7 +160,14 @@ async def _apply_with_retries(
             return await handle_once(
                 client=client, db=db, consumer=consumer, envelope=envelope, handler=handler
             )
-        except Exception as exc:  # any failure is retried, then dead-lettered
+        except PyMongoError as exc:
+            if not _is_outage(exc):
+                last = exc
+            else:  # the database is away, not the message's fault: redeliver it later
+                log.warning("database unavailable handling %s: %r", envelope.type, exc)
+                await asyncio.sleep(OUTAGE_BACKOFF_S)
+                raise
+        except Exception as exc:  # any other failure is retried, then dead-lettered
             last = exc
             log.warning("handling %s failed (attempt %d): %r", envelope.type, attempt + 1, exc)
             await asyncio.sleep(0.05 * 2**attempt)
@@ -164,6 +175,13 @@ async def _apply_with_retries(
     return last
 
 
+def _is_outage(exc: PyMongoError) -> bool:
+    """Errors that say the database is unreachable or busy rather than the message is bad."""
+    return isinstance(exc, ConnectionFailure | NotPrimaryError) or exc.has_error_label(
+        "TransientTransactionError"
+    )
+
+
 async def ensure_consumer_indexes(db: AsyncDatabase[Document]) -> None:
-    """Indexes of the processed-message records (the ``_id`` index suffices today)."""
-    await db[PROCESSED].create_index("at")
+    """Processed-message records expire after two weeks, far beyond any redelivery."""
+    await db[PROCESSED].create_index("at", expireAfterSeconds=PROCESSED_RETENTION_S)

@@ -57,4 +57,4 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _crash(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
-        return error_response(500, "internal error; the request id in X-Request-ID names it")
+        return error_response(500, "internal error; X-Request-ID names it in the logs")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -10,7 +12,12 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
+from shared.errors import error_response
 from shared.logs import request_id_var
+
+log = logging.getLogger(__name__)
+#: A caller's request id is kept when it is short and plain; otherwise we make our own.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 MESSAGES_HANDLED = Counter(
     "contacthub_messages_handled_total",
@@ -43,11 +50,15 @@ def install_http_observability(app: FastAPI, *, service: str) -> None:
     async def _observe(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
+        sent = request.headers.get("x-request-id", "")
+        rid = sent if _REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
         token = request_id_var.set(rid)
         started = time.perf_counter()
         try:
             response = await call_next(request)
+        except Exception:  # answered here, so the crash keeps its request id
+            log.exception("unhandled error")
+            response = error_response(500, "internal error; X-Request-ID names it in the logs")
         finally:
             request_id_var.reset(token)
         route = request.scope.get("route")

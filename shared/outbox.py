@@ -1,18 +1,20 @@
 """Transactional outbox: a state change and its event commit together; a relay publishes them.
 
 Writing: inside the service's MongoDB transaction, ``Outbox.add`` inserts the serialised
-message with its Kafka key and its ``order`` within that key (the entity's version).
-A transaction that writes an entity's event also writes the entity's document, so two
-events of one entity are committed one after the other, never concurrently: when the
-relay sees an entity's event, every earlier event of that entity is already visible.
-No global counter is taken, so transactions about different entities never conflict.
+message with its Kafka key and a position ``at`` (nanoseconds). ``at`` is the clock, but
+always after the previous message of the same key: a transaction that writes an entity's
+event also writes the entity's document, so two events of one entity are committed one
+after the other, and the second one sees the first when it takes its position. One
+entity's messages are therefore in ``at`` order, whatever the clocks of the replicas
+that wrote them. No global counter is taken, so transactions about different entities
+never conflict.
 
 Publishing: one ``OutboxRelay`` per service (a lease document elects one when several
-replicas run) takes the oldest pending messages, adds every other pending message of
-the same keys, and sends each key's messages in ``order`` with ``acks=all``; it waits
-for the broker's acknowledgements, then marks them sent. A crash between the send and
-the mark re-sends them on restart: delivery is at least once, and consumers
-deduplicate by event id.
+replicas run) sends the pending messages in ``at`` order with ``acks=all``, waits for
+the broker's acknowledgements, then marks them sent. When the relay sees a message,
+every earlier message of its key is committed and either sent or in the same batch.
+A crash between the send and the mark re-sends the batch on restart: delivery is at
+least once, and consumers deduplicate by event id.
 """
 
 from __future__ import annotations
@@ -22,14 +24,13 @@ import contextlib
 import logging
 import os
 import socket
-from collections import defaultdict, deque
+import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from bson import ObjectId
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 
 OUTBOX = "outbox"
 LEASES = "outbox_leases"
+SENT_RETENTION_S = 7 * 24 * 3600
 
 
 def message_key(workspace_id: str, entity_id: object) -> str:
@@ -53,19 +55,9 @@ def message_key(workspace_id: str, entity_id: object) -> str:
 async def ensure_outbox_indexes(db: AsyncDatabase[Document]) -> None:
     """Create the indexes the relay reads pending messages with."""
     await db[OUTBOX].create_index([("sent", ASCENDING), ("at", ASCENDING)])
-    await db[OUTBOX].create_index([("sent", ASCENDING), ("key", ASCENDING)])
-
-
-def in_publish_order(rows: list[Document]) -> list[Document]:
-    """Rows in commit-time order, except that each key's rows follow their ``order``.
-
-    Each key keeps the time slots its rows occupy; they are filled with its rows sorted by
-    ``order``, so keys stay interleaved as they were written and no key is reordered.
-    """
-    by_key: dict[str, deque[Document]] = defaultdict(deque)
-    for row in sorted(rows, key=lambda r: (r["order"], r["at"])):
-        by_key[row["key"]].append(row)
-    return [by_key[row["key"]].popleft() for row in sorted(rows, key=lambda r: r["at"])]
+    await db[OUTBOX].create_index([("key", ASCENDING), ("at", DESCENDING)])
+    # Sent rows are kept a week (to look at, and as each key's last position), then expire.
+    await db[OUTBOX].create_index("sent_at", expireAfterSeconds=SENT_RETENTION_S)
 
 
 class Outbox:
@@ -76,24 +68,23 @@ class Outbox:
         self._on_commit = on_commit
 
     async def add(
-        self,
-        session: AsyncClientSession,
-        *,
-        topic: str,
-        key: str,
-        envelope: Envelope[Any],
-        order: int = 0,
+        self, session: AsyncClientSession, *, topic: str, key: str, envelope: Envelope[Any]
     ) -> None:
         """Queue ``envelope`` for ``topic`` as part of ``session``'s transaction.
 
-        ``order`` ranks the message among those of the same ``key`` (the entity's version);
-        the transaction must also write that entity's document (see the module docstring).
+        The transaction must also write the document of the entity ``key`` names (see the
+        module docstring): that is what keeps one entity's messages in order.
         """
+        previous = await self._db[OUTBOX].find_one(
+            {"key": key}, {"at": 1}, sort=[("at", DESCENDING)], session=session
+        )
+        at = time.time_ns()
+        if previous is not None and previous["at"] >= at:
+            at = previous["at"] + 1
         await self._db[OUTBOX].insert_one(
             {
                 "_id": envelope.id,
-                "at": ObjectId(),
-                "order": order,
+                "at": at,
                 "topic": topic,
                 "key": key,
                 "type": envelope.type,
@@ -179,21 +170,15 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish every pending message once (if this relay holds the lease); return the count."""
-        if not await self._hold_lease():
-            return 0
         total = 0
         while True:
-            oldest = await (
-                self._db[OUTBOX].find({"sent": False}, {"key": 1})
-                .sort("at", ASCENDING).limit(self._batch)
-            ).to_list()
-            if not oldest:
+            if not await self._hold_lease():  # renewed per batch: a long backlog keeps it
                 return total
-            # Every pending message of those keys, so no key is ever cut in the middle.
-            batch = await self._db[OUTBOX].find(
-                {"sent": False, "key": {"$in": list({doc["key"] for doc in oldest})}}
+            batch = await (
+                self._db[OUTBOX].find({"sent": False}).sort("at", ASCENDING).limit(self._batch)
             ).to_list()
-            batch = in_publish_order(batch)
+            if not batch:
+                return total
             await self._send(batch)
             if self._after_send is not None:
                 await self._after_send(batch)
@@ -203,8 +188,9 @@ class OutboxRelay:
             )
             OUTBOX_PUBLISHED.labels(service=self._client_id).inc(len(batch))
             total += len(batch)
-            if len(oldest) < self._batch:
+            if len(batch) < self._batch:
                 return total
+            await self._record_backlog()
 
     async def _send(self, batch: list[Document]) -> None:
         assert self._producer is not None, "relay not started"

@@ -109,7 +109,6 @@ class ContactsService:
             topic=self._topic,
             key=message_key(contact.workspace_id, contact.id),
             envelope=envelope,
-            order=event.version,
         )
 
     async def _require(
@@ -443,13 +442,17 @@ class ContactsService:
     ) -> None:
         """Change a tag on every contact carrying it, one transaction per batch (resumable:
         the catalog entry changes last, so a crash leaves a retry that finishes the job)."""
+        after = 0
         while True:
-            batch = await self._contacts.with_tag(
-                caller.workspace_id, tag.key, limit=self._tag_batch
+            listed = await self._contacts.with_tag(
+                caller.workspace_id, tag.key, after=after, limit=self._tag_batch
             )
-            batch = [c for c in batch if rewrite(c.tags) != c.tags]
-            if not batch:
+            if not listed:
                 return
+            after = listed[-1].id  # a case-only rename keeps the key: page by id, not by tag
+            batch = [c for c in listed if rewrite(c.tags) != c.tags]
+            if not batch:
+                continue
 
             async def work(session: AsyncClientSession, batch: list[Contact] = batch) -> None:
                 for listed in batch:

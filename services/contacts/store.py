@@ -54,7 +54,7 @@ class ContactStore:
             await c.create_index([("workspace_id", ASCENDING), (name, ASCENDING)])
 
     async def next_id(self, workspace_id: str, session: Session) -> int:
-        """Allocate the workspace's next contact id (atomic: a counter in the transaction)."""
+        """Allocate the workspace's next contact id (an atomic `$inc` on a counter document)."""
         doc = await self._counters.find_one_and_update(
             {"_id": workspace_id},
             {"$inc": {"last_id": 1}},
@@ -140,10 +140,14 @@ class ContactStore:
         """Whether any contact matches."""
         return await self._contacts.count_documents(query, limit=1) > 0
 
-    async def with_tag(self, workspace_id: str, key: str, *, limit: int) -> list[Contact]:
-        """Contacts carrying a tag (by key), oldest first, at most `limit`."""
+    async def with_tag(
+        self, workspace_id: str, key: str, *, after: int, limit: int
+    ) -> list[Contact]:
+        """Contacts carrying a tag (by key) with ids above `after`, oldest first."""
         docs = (
-            await self._contacts.find({"workspace_id": workspace_id, "tag_keys": key})
+            await self._contacts.find(
+                {"workspace_id": workspace_id, "tag_keys": key, "id": {"$gt": after}}
+            )
             .sort("id", ASCENDING)
             .limit(limit)
             .to_list()

@@ -88,5 +88,8 @@ class Services:
         answer = await self.call(service, method, path, caller=caller, json=json, params=params)
         if answer.status_code >= 500 and "json" not in answer.headers.get("content-type", ""):
             raise ApiError(502, f"the {service} service failed; retry later")
+        if answer.status_code == 401:  # the internal token is wrong: our fault, not the caller's
+            log.error("%s service refused the internal token", service)
+            raise ApiError(502, f"the {service} service refused the gateway; retry later")
         passed = {k: v for k, v in answer.headers.items() if k.lower() in PASSED_HEADERS}
         return Response(content=answer.content, status_code=answer.status_code, headers=passed)

@@ -206,7 +206,7 @@ async def test_relay_killed_between_publish_and_mark_resends_and_consumer_applie
                 upsert=True, session=session,
             )
             await outbox.add(session, topic=topic, key=message_key(workspace, contact_id),
-                             envelope=envelope, order=envelope.data.version)
+                             envelope=envelope)
 
         await in_transaction(mongo, change)
         written.append(envelope.id)
@@ -345,8 +345,7 @@ async def test_events_of_one_key_from_concurrent_transactions_arrive_in_version_
                 )
                 assert doc is not None
                 await outbox.add(session, topic=topic, key=message_key(workspace, contact_id),
-                                 envelope=tags_changed(workspace, contact_id, doc["version"]),
-                                 order=doc["version"])
+                                 envelope=tags_changed(workspace, contact_id, doc["version"]))
 
             await in_transaction(mongo, work)
             outbox.committed()
@@ -413,7 +412,7 @@ async def test_a_failed_transaction_leaves_neither_state_nor_event(
             contact_id = envelope.data.contact_id
             await db.contacts.insert_one({"_id": contact_id, "version": 1}, session=session)
             await outbox.add(session, topic=topic, key=message_key("ws", contact_id),
-                             envelope=envelope, order=envelope.data.version)
+                             envelope=envelope)
             if crash:
                 raise Crash("after Outbox.add, before commit")
 
@@ -427,7 +426,7 @@ async def test_a_failed_transaction_leaves_neither_state_nor_event(
     # The same change without the crash commits both, and only it gets published.
     await change(kept, crash=False)
     assert await db.contacts.find_one({"_id": 2}) == {"_id": 2, "version": 1}
-    assert (await db[OUTBOX].find_one({"_id": kept.id}) or {}).get("order") == 1
+    assert (await db[OUTBOX].find_one({"_id": kept.id}) or {}).get("sent") is False
 
     relay = OutboxRelay(db, bootstrap_servers=servers.kafka_bootstrap, client_id=f"relay-{run}")
     await relay.start()
@@ -437,3 +436,44 @@ async def test_a_failed_transaction_leaves_neither_state_nor_event(
         await relay.stop()
     published = await read_topic(servers.kafka_bootstrap, topic, at_least=1)
     assert [header(r, "ce_id") for r in published] == [kept.id]
+
+
+async def test_a_key_stays_in_order_when_a_replica_clock_ran_ahead(
+    servers: JointFixture, mongo: AsyncMongoClient[Document], run: str
+) -> None:
+    """An event written by a replica whose clock is an hour ahead is still published before
+    the entity's next event, written by a replica with a correct clock."""
+    topic = f"test.outbox.{run}"
+    db = mongo[f"test_outbox_skew_{run}"]
+    await create_topic(servers.kafka_bootstrap, topic, partitions=1)
+    outbox = Outbox(db)
+    ahead = time.time_ns() + 3600 * 10**9
+    first, second = tags_changed("ws", 7, 1), tags_changed("ws", 7, 2)
+    other = tags_changed("ws", 8, 1)  # another contact: no order relative to contact 7
+
+    async def write(envelope: Envelope[Any]) -> None:
+        async def work(session: AsyncClientSession) -> None:
+            await db.contacts.update_one({"_id": envelope.data.contact_id},
+                                         {"$set": {"version": envelope.data.version}},
+                                         upsert=True, session=session)
+            await outbox.add(session, topic=topic, key=message_key("ws", envelope.data.contact_id),
+                             envelope=envelope)
+
+        await in_transaction(mongo, work)
+
+    await write(first)
+    # the replica with the fast clock stamped the first event in the future
+    await db[OUTBOX].update_one({"_id": first.id}, {"$set": {"at": ahead}})
+    await write(other)
+    await write(second)
+    rows = {doc["_id"]: doc["at"] for doc in await db[OUTBOX].find().to_list()}
+    assert rows[second.id] > rows[first.id] == ahead > rows[other.id]
+
+    relay = OutboxRelay(db, bootstrap_servers=servers.kafka_bootstrap, client_id=f"relay-{run}")
+    await relay.start()
+    try:
+        assert await relay.publish_pending() == 3
+    finally:
+        await relay.stop()
+    published = await read_topic(servers.kafka_bootstrap, topic, at_least=3)
+    assert [header(r, "ce_id") for r in published] == [other.id, first.id, second.id]

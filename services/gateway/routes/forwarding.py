@@ -41,6 +41,8 @@ async def forward(
 ) -> Response:
     """Send the call, path and query unchanged, to ``service`` on behalf of ``caller``."""
     return await gateway.services.forward(
-        service, request.method, request.url.path, caller=caller, json=body,
+        # the raw path: an identifier with an encoded ?, # or / must reach the service as sent
+        service, request.method, request.scope["raw_path"].decode("ascii"), caller=caller,
+        json=body,
         params=dict(request.query_params),
     )
