@@ -34,6 +34,8 @@ def build_app(settings: GatewaySettings | None = None) -> FastAPI:
             store=store,
             services=services,
             limiter=FixedWindowLimiter(settings.rate_limit_requests, settings.rate_limit_window_s),
+            failures=FixedWindowLimiter(settings.failed_auth_limit, settings.failed_auth_window_s),
+            max_body_bytes=settings.max_body_bytes,
         )
         app.state.mongo = client[settings.mongo_database]
         try:

@@ -25,16 +25,27 @@ class Gateway:
     store: WorkspaceStore
     services: Services
     limiter: FixedWindowLimiter
+    #: Unknown tokens per client address (each cost a lookup): past the limit, 429s instead.
+    failures: FixedWindowLimiter = field(
+        default_factory=lambda: FixedWindowLimiter(100, 60.0)
+    )
+    #: Largest request body the gateway reads, bytes (413 beyond).
+    max_body_bytes: int = 1_048_576
     clock: Callable[[], float] = time.monotonic
     _token_cache: dict[str, tuple[float, Caller]] = field(default_factory=dict)
 
+    def cached(self, token: str) -> Caller | None:
+        """The caller of a token looked up less than ``TOKEN_CACHE_S`` ago, if any."""
+        hit = self._token_cache.get(hash_token(token))
+        if hit is not None and self.clock() - hit[0] < TOKEN_CACHE_S:
+            return hit[1]
+        return None
+
     async def caller_for(self, token: str) -> Caller | None:
         """The caller a token stands for, cached briefly."""
-        key = hash_token(token)
-        now = self.clock()
-        hit = self._token_cache.get(key)
-        if hit is not None and now - hit[0] < TOKEN_CACHE_S:
-            return hit[1]
+        if (known := self.cached(token)) is not None:
+            return known
+        key, now = hash_token(token), self.clock()
         caller = await self.store.caller_for_token(token)
         if caller is not None:
             if len(self._token_cache) > 10_000:
@@ -57,14 +68,20 @@ async def authenticated(
     ),
 ) -> Caller:
     """The caller behind ``Authorization: Bearer <token>``, within its rate limit; else 401/429."""
+    client = request.client.host if request.client else "unknown"
     if not authorization:
         raise ApiError(401, "Authorization header is missing; send 'Authorization: Bearer <token>'")
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise ApiError(401, "Authorization header must be 'Bearer <token>'")
+    if gateway.cached(token) is None and gateway.failures.peek(client, now=gateway.clock()) == 0:
+        retry = int(gateway.failures.window_s)
+        raise ApiError(429, "too many failed authentications from this address; retry later",
+                       headers={"Retry-After": str(retry)})
     caller = await gateway.caller_for(token)
     if caller is None:
+        gateway.failures.hit(client, now=gateway.clock())
         raise ApiError(401, "the API token is not valid")
     decision = gateway.limiter.hit(hash_token(token), now=gateway.clock())
     request.state.rate_limit = decision

@@ -54,6 +54,11 @@ class FixedWindowLimiter:
     window_s: float
     _windows: dict[str, tuple[float, int]] = field(default_factory=dict)
 
+    def peek(self, key: str, *, now: float) -> int:
+        """How many requests ``key`` has left in its current window, without counting one."""
+        start, used = self._windows.get(key, (now, 0))
+        return self.limit if now - start >= self.window_s else self.limit - used
+
     def hit(self, key: str, *, now: float) -> RateDecision:
         """Count one request of ``key`` at time ``now`` (seconds)."""
         start, used = self._windows.get(key, (now, 0))

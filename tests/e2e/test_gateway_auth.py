@@ -347,3 +347,45 @@ async def test_a_service_internal_api_refuses_calls_without_the_internal_token(
         error_of(await client.get("/v2/contact/id:999999", headers=right), 404)
         # Health stays open for the orchestrator.
         assert (await client.get("/health")).status_code == 200
+
+
+# ----------------------------------------------------------------- abuse limits
+
+
+async def test_a_flood_of_bad_tokens_is_cut_off_without_locking_out_known_tokens(
+    system: JointFixture, workspace: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An in-process gateway of the stack (its own failure counter), with a small limit.
+    for name, value in service_env(system.config, SERVICES_BY_NAME["gateway"]).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("GATEWAY_FAILED_AUTH_LIMIT", "5")
+    app = build_app(GatewaySettings())  # type: ignore[call-arg]
+    good = workspace["tokens"]["owner"]
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://gateway.test"
+    ) as client:
+        assert (await client.post("/v2/contact/list", headers=bearer(good), json={})
+                ).status_code == 200  # known (cached) from now on
+        for _ in range(5):
+            error_of(await client.get("/v2/contact/id:1", headers=bearer("cht_guess")), 401)
+        answer = await client.get("/v2/contact/id:1", headers=bearer("cht_guess"))
+        assert "failed authentications" in error_of(answer, 429)
+        assert answer.headers["Retry-After"] == "60"
+        # the token this address already used keeps working
+        assert (await client.post("/v2/contact/list", headers=bearer(good), json={})
+                ).status_code == 200
+        # a valid token the gateway has not seen yet waits for the window like any guess
+        error_of(await client.post("/v2/contact/list", headers=bearer(
+            workspace["tokens"]["agent"]), json={}), 429)
+
+
+async def test_a_body_larger_than_the_limit_is_413_and_stores_nothing(
+    gateway: httpx.AsyncClient, workspace: dict[str, Any],
+) -> None:
+    token = workspace["tokens"]["owner"]
+    huge = {"firstName": "x" * 1_100_000}
+    answer = await gateway.post("/v2/contact/email:big@example.com", headers=bearer(token),
+                                json=huge)
+    assert "bytes" in error_of(answer, 413)
+    lookup = await gateway.get("/v2/contact/email:big@example.com", headers=bearer(token))
+    error_of(lookup, 404)

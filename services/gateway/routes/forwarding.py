@@ -13,14 +13,23 @@ from shared.internal import Caller
 
 
 async def read_json(request: Request, *, required: bool = True) -> Any:
-    """The request's JSON body; 400 when it is not JSON (and missing when required)."""
-    raw = await request.body()
+    """The request's JSON body; 400 when it is not JSON (and missing when required), 413 when
+    it is larger than the gateway accepts."""
+    limit: int = request.app.state.gateway.max_body_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"body: {declared} bytes is more than the {limit} accepted")
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise ApiError(413, f"body: more than the {limit} bytes accepted")
     if not raw.strip():
         if required:
             raise ApiError(400, "body: a JSON body is required")
         return None
     try:
-        return json.loads(raw)
+        return json.loads(bytes(raw))
     except ValueError as exc:
         raise ApiError(400, f"body: not valid JSON ({exc.args[0]})") from exc
 
