@@ -17,16 +17,23 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.contacts.domain.contact import Contact, ContactPatch, apply_patch
 from services.contacts.domain.custom_fields import CustomFieldDefinition
-from services.contacts.domain.errors import Conflict, InvalidValue, NotFound, parse_model
+from services.contacts.domain.errors import InvalidValue, NotFound, parse_model
 from services.contacts.domain.fields import email_match_key, normalize_email, normalize_phone
 from services.contacts.domain.identifiers import Identifier, parse_identifier
 from services.contacts.domain.listing import ListQuery, build_mongo_filter
 from services.contacts.domain.permissions import ensure_may_delete
 from services.contacts.domain.settings import order_custom_fields, validate_field_order
 from services.contacts.domain.tags import (
+    PendingTagChange,
     Tag,
     add_tag_names,
+    ensure_name_free,
+    parse_tag_deletion,
+    parse_tag_update,
+    plan_tag_deletion,
+    plan_tag_update,
     remove_tag_names,
+    rename_tag_name,
     tag_key,
     validate_tag_names,
 )
@@ -185,6 +192,23 @@ class ContactsService:
         self, caller: Caller, patch: ContactPatch, defs: list[CustomFieldDefinition]
     ) -> int:
         # Validate before allocating an id, so a refused create consumes nothing.
+        draft = self._draft(caller, patch, defs)
+        # The id comes from an atomic counter outside the transaction: concurrent creates of
+        # one workspace never conflict on it (a crash between the two leaves a gap, no reuse).
+        contact = draft.model_copy(
+            update={"id": await self._contacts.next_id(caller.workspace_id, None)}
+        )
+
+        async def work(session: AsyncClientSession) -> int:
+            await self._insert(session, contact)
+            return contact.id
+
+        return await self._commit(work)
+
+    def _draft(
+        self, caller: Caller, patch: ContactPatch, defs: list[CustomFieldDefinition]
+    ) -> Contact:
+        """The contact a create would store, validated, before it has an id."""
         draft, _ = apply_patch(
             None,
             patch,
@@ -194,24 +218,17 @@ class ContactsService:
             custom_field_defs=defs,
             now=self._clock(),
         )
-        # The id comes from an atomic counter outside the transaction: concurrent creates of
-        # one workspace never conflict on it (a crash between the two leaves a gap, no reuse).
-        contact = draft.model_copy(
-            update={"id": await self._contacts.next_id(caller.workspace_id, None)}
+        return draft
+
+    async def _insert(self, session: AsyncClientSession, contact: Contact) -> None:
+        await self._contacts.insert(contact, session)
+        await self._emit(
+            session,
+            contact,
+            ContactCreated(
+                contact_id=contact.id, version=contact.version, contact=state_of(contact)
+            ),
         )
-
-        async def work(session: AsyncClientSession) -> int:
-            await self._contacts.insert(contact, session)
-            await self._emit(
-                session,
-                contact,
-                ContactCreated(
-                    contact_id=contact.id, version=contact.version, contact=state_of(contact)
-                ),
-            )
-            return contact.id
-
-        return await self._commit(work)
 
     async def update(self, caller: Caller, raw_identifier: str, body: Any) -> int:
         """Change the fields a body sends; absent fields stay, null clears."""
@@ -239,15 +256,23 @@ class ContactsService:
         # rewrite the stored spelling of `ann@…` (emails are stored as given).
         update_patch = ContactPatch.from_api({} if body is None else body)
         defs = await self._catalog.custom_fields(caller.workspace_id)
+        allocated: list[int] = []  # the id a create took, kept when the transaction retries
 
-        async def work(session: AsyncClientSession) -> int | None:
+        async def work(session: AsyncClientSession) -> int:
+            # The claim makes concurrent upserts of one identifier conflict: one commits, the
+            # others retry and find its contact. Lookup and create are one transaction.
+            await self._contacts.claim_identifier(caller.workspace_id, ident, session)
             contact, _ = await self._contacts.resolve(caller.workspace_id, ident, session)
-            if contact is None:
-                return None
-            return await self._apply(session, caller, contact, update_patch, defs)
+            if contact is not None:
+                return await self._apply(session, caller, contact, update_patch, defs)
+            draft = self._draft(caller, patch, defs)  # validated before an id is taken
+            if not allocated:  # the counter stays outside the transaction (see _create)
+                allocated.append(await self._contacts.next_id(caller.workspace_id, None))
+            created = draft.model_copy(update={"id": allocated[0]})
+            await self._insert(session, created)
+            return created.id
 
-        updated = await self._commit(work)
-        return updated if updated is not None else await self._create(caller, patch, defs)
+        return await self._commit(work)
 
     async def _apply(
         self,
@@ -340,8 +365,12 @@ class ContactsService:
 
         async def work(session: AsyncClientSession) -> int:
             contact = await self._require(caller, ident, session)
-            spelled = await self._catalog.ensure_tags(caller.workspace_id, names, session)
-            tags = add_tag_names(contact.tags, names, catalog=spelled)
+            # Tags the contact has already change nothing and leave the catalog alone.
+            missing = remove_tag_names(names, contact.tags)
+            if not missing:
+                return contact.id
+            spelled = await self._catalog.ensure_tags(caller.workspace_id, missing, session)
+            tags = add_tag_names(contact.tags, missing, catalog=spelled)
             await self._retag(session, contact, tags)
             return contact.id
 
@@ -395,57 +424,80 @@ class ContactsService:
         return tag
 
     async def update_tag(self, caller: Caller, body: Any) -> Tag:
-        """Rename or restyle a tag; contacts carrying a renamed tag follow, batch by batch."""
-        if not isinstance(body, dict) or not isinstance(body.get("currentName"), str):
-            raise InvalidValue.for_value(
-                "currentName",
-                None if not isinstance(body, dict) else body.get("currentName"),
-                "is required",
+        """Rename or restyle a tag; contacts carrying a renamed tag follow, batch by batch.
+
+        A rename marks the catalog entry and reserves the new name first (one transaction:
+        a taken name is a 409 before any contact changes), then rewrites the contacts, then
+        finalises the catalog. Repeating an interrupted rename finishes it.
+        """
+        update = parse_tag_update(body)
+        workspace = caller.workspace_id
+
+        async def start(session: AsyncClientSession) -> tuple[Tag, Tag]:
+            entry = await self._catalog.entry(workspace, tag_key(update.current_name), session)
+            tag = plan_tag_update(entry, update)
+            assert entry is not None
+            if tag.name == entry.tag.name:  # a restyle: no contact changes
+                await self._catalog.save_tag(workspace, tag, session)
+                return entry.tag, tag
+            if tag.key != entry.key:
+                target = await self._catalog.entry(workspace, tag.key, session)
+                ensure_name_free(entry, tag, target)
+                if target is None:
+                    await self._catalog.reserve(workspace, tag, for_key=entry.key, session=session)
+            await self._catalog.mark(
+                workspace, entry.key, PendingTagChange(op="rename", tag=tag), session
             )
-        current = await self._catalog.tag(caller.workspace_id, body["currentName"])
-        if current is None:
-            raise NotFound.for_value("currentName", body["currentName"], "is not a tag")
-        changes = {k: v for k, v in body.items() if k != "currentName"}
-        tag = parse_model(Tag, {**current.model_dump(), **changes})
-        if tag.key != current.key and await self._catalog.tag(caller.workspace_id, tag.name):
-            raise Conflict.for_value("name", tag.name, "is already a tag of this workspace")
-        if tag.name != current.name:
+            return entry.tag, tag
+
+        old, tag = await self._commit(start)
+        if tag.name != old.name:
             await self._rewrite_tag(
-                caller,
-                current,
-                lambda tags: [tag.name if tag_key(t) == current.key else t for t in tags],
+                workspace, old.key, lambda tags: rename_tag_name(tags, key=old.key, name=tag.name)
             )
 
-        async def work(session: AsyncClientSession) -> None:
-            await self._catalog.save_tag(caller.workspace_id, current.key, tag, session)
+            async def finish(session: AsyncClientSession) -> None:
+                await self._catalog.finish_rename(workspace, old.key, tag, session)
 
-        await self._commit(work)
+            await self._commit(finish)
         return tag
 
     async def delete_tag(self, caller: Caller, body: Any) -> None:
-        """Delete a tag from the catalog and from every contact carrying it."""
-        name = body.get("name") if isinstance(body, dict) else None
-        if not isinstance(name, str):
-            raise InvalidValue.for_value("name", name, "is required")
-        tag = await self._catalog.tag(caller.workspace_id, name)
-        if tag is None:
-            raise NotFound.for_value("name", name, "is not a tag")
-        await self._rewrite_tag(caller, tag, lambda tags: remove_tag_names(tags, [tag.name]))
+        """Delete a tag from the catalog and from every contact carrying it.
 
-        async def work(session: AsyncClientSession) -> None:
-            await self._catalog.delete_tag(caller.workspace_id, tag.key, session)
+        Marks the entry first (assigning the tag is refused from then on), removes it from
+        the contacts batch by batch, then from the catalog. Repeating an interrupted
+        deletion finishes it.
+        """
+        name = parse_tag_deletion(body)
+        workspace = caller.workspace_id
 
-        await self._commit(work)
+        async def start(session: AsyncClientSession) -> Tag:
+            entry = await self._catalog.entry(workspace, tag_key(name), session)
+            tag = plan_tag_deletion(entry, name)
+            await self._catalog.mark(workspace, tag.key, PendingTagChange(op="delete"), session)
+            return tag
+
+        tag = await self._commit(start)
+        await self._rewrite_tag(workspace, tag.key, lambda tags: remove_tag_names(tags, [tag.name]))
+
+        async def finish(session: AsyncClientSession) -> None:
+            await self._catalog.delete_tag(workspace, tag.key, session)
+
+        await self._commit(finish)
 
     async def _rewrite_tag(
-        self, caller: Caller, tag: Tag, rewrite: Callable[[list[str]], list[str]]
+        self, workspace_id: str, key: str, rewrite: Callable[[list[str]], list[str]]
     ) -> None:
-        """Change a tag on every contact carrying it, one transaction per batch (resumable:
-        the catalog entry changes last, so a crash leaves a retry that finishes the job)."""
+        """Change a tag on every contact carrying it, one transaction per batch.
+
+        Runs after the catalog entry is marked, so no contact gets the old tag any more
+        (assignments conflict with the mark or follow it) and one pass reaches them all.
+        """
         after = 0
         while True:
             listed = await self._contacts.with_tag(
-                caller.workspace_id, tag.key, after=after, limit=self._tag_batch
+                workspace_id, key, after=after, limit=self._tag_batch
             )
             if not listed:
                 return

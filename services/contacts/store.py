@@ -17,10 +17,12 @@ from services.contacts.domain.contact import Contact, document_id, from_document
 from services.contacts.domain.custom_fields import CustomFieldDefinition
 from services.contacts.domain.errors import Conflict
 from services.contacts.domain.identifiers import Identifier
-from services.contacts.domain.tags import Tag, tag_key
+from services.contacts.domain.tags import CatalogEntry, PendingTagChange, Tag, tag_key
+from shared.contracts.envelope import utcnow
 from shared.mongo import Document
 
 Session = AsyncClientSession | None
+CLAIM_TTL_S = 24 * 3600
 
 
 class ContactStore:
@@ -29,6 +31,7 @@ class ContactStore:
     def __init__(self, db: AsyncDatabase[Document]):
         self._contacts = db["contacts"]
         self._counters = db["contact_counters"]
+        self._claims = db["identifier_claims"]
 
     async def ensure_indexes(self) -> None:
         """One index per lookup and per standard-field filter of the list."""
@@ -52,6 +55,9 @@ class ContactStore:
             "last_name",
         ):
             await c.create_index([("workspace_id", ASCENDING), (name, ASCENDING)])
+        # A claim only matters while upserts of its identifier run; an expired one is taken
+        # again by the next upsert.
+        await self._claims.create_index("claimed_at", expireAfterSeconds=CLAIM_TTL_S)
 
     async def next_id(self, workspace_id: str, session: Session) -> int:
         """Allocate the workspace's next contact id (an atomic `$inc` on a counter document)."""
@@ -64,6 +70,23 @@ class ContactStore:
         )
         assert doc is not None
         return int(doc["last_id"])
+
+    async def claim_identifier(
+        self, workspace_id: str, ident: Identifier, session: AsyncClientSession
+    ) -> None:
+        """Write the identifier's claim document inside an upsert's transaction.
+
+        Every upsert of one `email:`/`phone:` writes the same document (`$inc`, never a
+        no-op), so two concurrent upserts of it conflict and the loser retries; its retry
+        sees the winner's contact. The claim holds no contact id: the contact an identifier
+        names is still looked up among the contacts (their emails and phones change).
+        """
+        await self._claims.update_one(
+            {"_id": f"{workspace_id}:{ident.kind}:{ident.key}"},
+            {"$inc": {"upserts": 1}, "$set": {"claimed_at": utcnow()}},
+            upsert=True,
+            session=session,
+        )
 
     async def get(
         self, workspace_id: str, contact_id: int, session: Session = None
@@ -167,24 +190,34 @@ class CatalogStore:
         await self._tags.create_index([("workspace_id", ASCENDING), ("key", ASCENDING)])
 
     # tags ---------------------------------------------------------------------------------
+    # Tag document: {_id: "<workspace>:<key>", workspace_id, key, name, colour, emoji,
+    # description, assigns: int, pending?: {op, tag?}, reserved_for?: key} (see domain/tags).
     async def tags(self, workspace_id: str, session: Session = None) -> list[Tag]:
-        """Every tag of the workspace, by name."""
+        """Every tag of the workspace, by name (a rename's reserved new name not yet)."""
         docs = (
-            await self._tags.find({"workspace_id": workspace_id}, session=session)
+            await self._tags.find(
+                {"workspace_id": workspace_id, "reserved_for": {"$exists": False}},
+                session=session,
+            )
             .sort("key", ASCENDING)
             .to_list()
         )
         return [_tag(doc) for doc in docs]
 
-    async def tag(self, workspace_id: str, name: str, session: Session = None) -> Tag | None:
-        """A tag by name (case-insensitive), or None."""
-        doc = await self._tags.find_one({"_id": f"{workspace_id}:{tag_key(name)}"}, session=session)
-        return None if doc is None else _tag(doc)
+    async def entry(self, workspace_id: str, key: str, session: Session) -> CatalogEntry | None:
+        """The catalog entry of a tag key, with its pending change or reservation, or None."""
+        doc = await self._tags.find_one({"_id": f"{workspace_id}:{key}"}, session=session)
+        return None if doc is None else _entry(doc)
 
     async def ensure_tags(
         self, workspace_id: str, names: list[str], session: Session
     ) -> dict[str, str]:
-        """Create the tags the catalog lacks; return tag_key → catalog display name."""
+        """Create the tags the catalog lacks; return tag_key → the name to assign.
+
+        Every call writes each entry (`assigns` +1), so an assignment and a rename's or
+        deletion's mark of the same tag conflict and one of them retries: an assignment
+        either commits before the mark (the rewrite then finds the contact) or sees it.
+        """
         spelled: dict[str, str] = {}
         for name in names:
             doc = await self._tags.find_one_and_update(
@@ -194,14 +227,15 @@ class CatalogStore:
                         "workspace_id": workspace_id,
                         "key": tag_key(name),
                         "name": name,
-                    }
+                    },
+                    "$inc": {"assigns": 1},
                 },
                 upsert=True,
                 return_document=ReturnDocument.AFTER,
                 session=session,
             )
             assert doc is not None
-            spelled[tag_key(name)] = doc["name"]
+            spelled[tag_key(name)] = _entry(doc).assigned_name()
         return spelled
 
     async def create_tag(self, workspace_id: str, tag: Tag, session: Session) -> None:
@@ -221,15 +255,51 @@ class CatalogStore:
                 "name", tag.name, "is already a tag of this workspace"
             ) from None
 
-    async def save_tag(self, workspace_id: str, old_key: str, tag: Tag, session: Session) -> None:
-        """Replace a tag (its key may change with a rename)."""
-        if old_key != tag.key:
-            await self.create_tag(workspace_id, tag, session)
-            await self._tags.delete_one({"_id": f"{workspace_id}:{old_key}"}, session=session)
-        else:
-            await self._tags.update_one(
-                {"_id": f"{workspace_id}:{old_key}"}, {"$set": tag.model_dump()}, session=session
+    async def save_tag(self, workspace_id: str, tag: Tag, session: Session) -> None:
+        """Restyle a tag (same key)."""
+        await self._tags.update_one(
+            {"_id": f"{workspace_id}:{tag.key}"}, {"$set": tag.model_dump()}, session=session
+        )
+
+    async def reserve(self, workspace_id: str, tag: Tag, *, for_key: str, session: Session) -> None:
+        """Reserve a rename's new key for the tag `for_key`; 409 when the name is taken."""
+        try:
+            await self._tags.insert_one(
+                {
+                    "_id": f"{workspace_id}:{tag.key}",
+                    "workspace_id": workspace_id,
+                    "key": tag.key,
+                    **tag.model_dump(),
+                    "reserved_for": for_key,
+                },
+                session=session,
             )
+        except DuplicateKeyError:
+            raise Conflict.for_value(
+                "name", tag.name, "is already a tag of this workspace"
+            ) from None
+
+    async def mark(
+        self, workspace_id: str, key: str, pending: PendingTagChange, session: Session
+    ) -> None:
+        """Record that a rename or deletion of the tag has started."""
+        await self._tags.update_one(
+            {"_id": f"{workspace_id}:{key}"},
+            {"$set": {"pending": pending.model_dump()}},
+            session=session,
+        )
+
+    async def finish_rename(
+        self, workspace_id: str, old_key: str, tag: Tag, session: Session
+    ) -> None:
+        """End a rename: the new entry takes the tag's name and style, the old key goes."""
+        await self._tags.update_one(
+            {"_id": f"{workspace_id}:{tag.key}"},
+            {"$set": tag.model_dump(), "$unset": {"pending": "", "reserved_for": ""}},
+            session=session,
+        )
+        if old_key != tag.key:
+            await self._tags.delete_one({"_id": f"{workspace_id}:{old_key}"}, session=session)
 
     async def delete_tag(self, workspace_id: str, key: str, session: Session) -> None:
         """Remove a tag from the catalog."""
@@ -284,3 +354,12 @@ class Layout:
 
 def _tag(doc: Document) -> Tag:
     return Tag.model_validate({k: doc.get(k) for k in ("name", "colour", "emoji", "description")})
+
+
+def _entry(doc: Document) -> CatalogEntry:
+    pending = doc.get("pending")
+    return CatalogEntry(
+        tag=_tag(doc),
+        pending=None if pending is None else PendingTagChange.model_validate(pending),
+        reserved_for=doc.get("reserved_for"),
+    )

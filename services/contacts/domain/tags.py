@@ -4,16 +4,27 @@ Case: tag names match case-insensitively. `tag_key(name)` (the casefolded name) 
 identity used for lookup, de-duplication and filtering (`tag_keys` on stored contacts); the
 display case is the one of the catalog entry, i.e. whoever created the tag first. Assigning
 "vip" to a workspace that has "VIP" assigns "VIP".
+
+Renaming or deleting a catalog tag rewrites every contact carrying it, batch by batch, in
+three steps: (1) one transaction marks the catalog entry (`pending`: the rename's target,
+or a deletion) and, for a rename to another key, reserves the new key with an entry
+`reserved_for` the old one; (2) contacts are rewritten in batches; (3) one transaction
+finalises the catalog. While a change is pending, assigning the tag follows the mark
+(`CatalogEntry.assigned_name`): a renamed tag is assigned under its new name, a tag being
+deleted is refused with a 409. A different change of the same tag is refused (409) until
+the pending one is finished, which repeating the call that started it does.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from services.contacts.domain.errors import InvalidValue
+from services.contacts.domain.errors import Conflict, InvalidValue, NotFound, parse_model, show
 
 TAG_NAME_MAX_CHARS = 255
 TAGS_PER_CALL_MAX = 10
@@ -76,6 +87,11 @@ def remove_tag_names(current: list[str], removed: list[str]) -> list[str]:
     return [name for name in current if tag_key(name) not in keys]
 
 
+def rename_tag_name(current: list[str], *, key: str, name: str) -> list[str]:
+    """A contact's tags with the tag `key` renamed to `name` (kept once, in its place)."""
+    return unique_names([name if tag_key(tag) == key else tag for tag in current])
+
+
 class Tag(BaseModel):
     """A tag of the workspace catalog."""
 
@@ -121,3 +137,116 @@ class Tag(BaseModel):
                 "description", description, f"is longer than {DESCRIPTION_MAX_CHARS} characters"
             )
         return description
+
+
+class PendingTagChange(BaseModel):
+    """A rename or deletion of a catalog tag that has started and is not finished yet."""
+
+    model_config = ConfigDict(frozen=True)
+
+    op: Literal["rename", "delete"]
+    #: The tag after a rename (its name and style); None for a deletion.
+    tag: Tag | None = None
+
+
+class CatalogEntry(BaseModel):
+    """A stored catalog tag with its pending change, or a reservation for a rename."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tag: Tag
+    pending: PendingTagChange | None = None
+    #: Set on the entry of a rename's new key until the rename ends: the old tag's key.
+    reserved_for: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Case-insensitive identity of the entry."""
+        return self.tag.key
+
+    def assigned_name(self) -> str:
+        """The name a contact gets when assigned this tag; a tag being deleted is refused."""
+        if self.pending is None:
+            return self.tag.name
+        if self.pending.op == "delete":
+            raise Conflict.for_value(
+                "tags",
+                self.tag.name,
+                "is being deleted from the catalog; assign it when that is done"
+            )
+        assert self.pending.tag is not None
+        return self.pending.tag.name
+
+
+@dataclass(frozen=True)
+class TagUpdate:
+    """A catalog tag update request: which tag (`currentName`) and the fields it changes."""
+
+    current_name: str
+    changes: dict[str, Any]
+
+
+def parse_tag_update(body: object) -> TagUpdate:
+    """Read a `PUT /v2/space/tag` body; `currentName` is required (422)."""
+    current = body.get("currentName") if isinstance(body, dict) else None
+    if not isinstance(body, dict) or not isinstance(current, str):
+        raise InvalidValue.for_value("currentName", current, "is required")
+    return TagUpdate(
+        current_name=current, changes={k: v for k, v in body.items() if k != "currentName"}
+    )
+
+
+def plan_tag_update(entry: CatalogEntry | None, update: TagUpdate) -> Tag:
+    """The tag an update leads to: 404 for no such tag, 422 for bad fields, 409 when another
+    change of the tag is pending. Renaming to a taken name is checked by `ensure_name_free`."""
+    if entry is None:
+        raise NotFound.for_value("currentName", update.current_name, "is not a tag")
+    if entry.reserved_for is not None:
+        raise _reserved(entry, "currentName", update.current_name)
+    tag = parse_model(Tag, {**entry.tag.model_dump(), **update.changes})
+    pending = entry.pending
+    if pending is not None and (pending.tag is None or pending.tag.name != tag.name):
+        raise _busy(entry, "currentName", update.current_name)
+    return tag
+
+
+def ensure_name_free(entry: CatalogEntry, tag: Tag, target: CatalogEntry | None) -> None:
+    """A rename's new name must not be another tag (409); its own reservation is fine."""
+    if tag.key != entry.key and target is not None and target.reserved_for != entry.key:
+        raise Conflict.for_value("name", tag.name, "is already a tag of this workspace")
+
+
+def parse_tag_deletion(body: object) -> str:
+    """Read a `DELETE /v2/space/tag` body: the tag's name (422 when missing)."""
+    name = body.get("name") if isinstance(body, dict) else None
+    if not isinstance(name, str):
+        raise InvalidValue.for_value("name", name, "is required")
+    return name
+
+
+def plan_tag_deletion(entry: CatalogEntry | None, name: str) -> Tag:
+    """The tag a deletion removes: 404 for no such tag, 409 while it is being renamed."""
+    if entry is None:
+        raise NotFound.for_value("name", name, "is not a tag")
+    if entry.reserved_for is not None:
+        raise _reserved(entry, "name", name)
+    if entry.pending is not None and entry.pending.op != "delete":
+        raise _busy(entry, "name", name)
+    return entry.tag
+
+
+def _busy(entry: CatalogEntry, field: str, name: str) -> Conflict:
+    pending = entry.pending
+    assert pending is not None
+    doing = (
+        f"is being renamed to {show(pending.tag.name)}; repeat that rename"
+        if pending.tag is not None
+        else "is being deleted; repeat the deletion"
+    )
+    return Conflict.for_value(field, name, f"{doing} to finish it first")
+
+
+def _reserved(entry: CatalogEntry, field: str, name: str) -> Conflict:
+    return Conflict.for_value(
+        field, name, "is the new name of a tag still being renamed; repeat that rename first"
+    )
