@@ -15,12 +15,13 @@ from typing import Any, TypeVar
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from services.contacts.domain.changes import ContactChange, block, retag, state_of
 from services.contacts.domain.contact import Contact, ContactPatch, apply_patch
 from services.contacts.domain.custom_fields import CustomFieldDefinition
 from services.contacts.domain.errors import InvalidValue, NotFound, parse_model
 from services.contacts.domain.fields import email_match_key, normalize_email, normalize_phone
 from services.contacts.domain.identifiers import Identifier, parse_identifier
-from services.contacts.domain.listing import ListQuery, build_mongo_filter
+from services.contacts.domain.listing import build_mongo_filter, parse_list_request
 from services.contacts.domain.permissions import ensure_may_delete
 from services.contacts.domain.settings import order_custom_fields, validate_field_order
 from services.contacts.domain.tags import (
@@ -39,13 +40,9 @@ from services.contacts.domain.tags import (
 )
 from services.contacts.store import CatalogStore, ContactStore
 from shared.contracts import (
-    ContactBlocked,
     ContactCreated,
     ContactDeleted,
     ContactEvent,
-    ContactState,
-    ContactTagsChanged,
-    ContactUnblocked,
     ContactUpdated,
     envelope_for,
 )
@@ -145,14 +142,7 @@ class ContactsService:
         self, caller: Caller, body: Any, *, limit: int, after: int | None, before: int | None
     ) -> Page:
         """A page of the workspace's contacts matching a search and filter, newest first."""
-        if not isinstance(body, dict):
-            raise InvalidValue.for_value("body", body, "is not a JSON object")
-        body = dict(body)
-        # Blocked contacts are listed apart: hidden unless asked for; null lists everyone.
-        blocked = body.pop("blocked", False)
-        if blocked is not None and not isinstance(blocked, bool):
-            raise InvalidValue.for_value("blocked", blocked, "must be true, false or null")
-        query = ListQuery.from_api(body)
+        query, blocked = parse_list_request(body)
         defs = await self._ordered_custom_fields(caller.workspace_id)
         mongo_filter = build_mongo_filter(
             query,
@@ -334,26 +324,9 @@ class ContactsService:
 
         async def work(session: AsyncClientSession) -> int:
             contact = await self._require(caller, ident, session)
-            if contact.blocked == blocked:
-                return contact.id
-            changed = contact.model_copy(
-                update={
-                    "blocked": blocked,
-                    "version": contact.version + 1,
-                    "updated_at": self._clock(),
-                }
-            )
-            await self._contacts.replace(changed, session)
-            event: ContactEvent = (
-                ContactBlocked(
-                    contact_id=contact.id, version=changed.version, blocked_by=caller.user_id
-                )
-                if blocked
-                else ContactUnblocked(
-                    contact_id=contact.id, version=changed.version, unblocked_by=caller.user_id
-                )
-            )
-            await self._emit(session, changed, event)
+            change = block(contact, blocked=blocked, by=caller.user_id, now=self._clock())
+            if change is not None:
+                await self._save(session, change)
             return contact.id
 
         return await self._commit(work)
@@ -389,24 +362,13 @@ class ContactsService:
         return await self._commit(work)
 
     async def _retag(self, session: AsyncClientSession, contact: Contact, tags: list[str]) -> None:
-        if tags == contact.tags:
-            return
-        before, after = {tag_key(t): t for t in contact.tags}, {tag_key(t): t for t in tags}
-        changed = contact.model_copy(
-            update={"tags": tags, "version": contact.version + 1, "updated_at": self._clock()}
-        )
-        await self._contacts.replace(changed, session)
-        await self._emit(
-            session,
-            changed,
-            ContactTagsChanged(
-                contact_id=contact.id,
-                version=changed.version,
-                added=tuple(after[k] for k in after if k not in before),
-                removed=tuple(before[k] for k in before if k not in after),
-                tags=tuple(tags),
-            ),
-        )
+        change = retag(contact, tags, now=self._clock())
+        if change is not None:
+            await self._save(session, change)
+
+    async def _save(self, session: AsyncClientSession, change: ContactChange) -> None:
+        await self._contacts.replace(change.contact, session)
+        await self._emit(session, change.contact, change.event)
 
     # the catalog ------------------------------------------------------------------------
     async def tags(self, caller: Caller) -> list[Tag]:
@@ -548,25 +510,6 @@ class ContactsService:
     async def _ordered_custom_fields(self, workspace_id: str) -> list[CustomFieldDefinition]:
         layout = await self._catalog.layout(workspace_id)
         return order_custom_fields(layout.custom_fields, layout.field_order)
-
-
-def state_of(contact: Contact) -> ContactState:
-    """The event contract's view of a contact."""
-    return ContactState(
-        first_name=contact.first_name,
-        last_name=contact.last_name,
-        email=contact.email,
-        phone=contact.phone,
-        country_code=contact.country_code,
-        language=contact.language,
-        profile_pic=contact.profile_pic,
-        assignee=contact.assignee,
-        status=contact.status,
-        blocked=contact.blocked,
-        tags=tuple(contact.tags),
-        custom_fields=contact.custom_fields,
-        created_at=contact.created_at,
-    )
 
 
 def _patch_with_identifier(

@@ -137,6 +137,13 @@ class ContactPatch(BaseModel):
             if key not in known:
                 name = str(key)[:100]
                 raise InvalidValue(f"{name}: unknown field", field=name)
+        # null would read as "clear every custom field"; clearing is per field instead.
+        if "custom_fields" in data and data["custom_fields"] is None:
+            raise InvalidValue(
+                "custom_fields: null is not a list: send a list; "
+                "set a field's value to null to clear it",
+                field="custom_fields",
+            )
         return data
 
     @classmethod

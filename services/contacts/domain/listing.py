@@ -187,6 +187,21 @@ def _parse_condition(raw: Any, *, path: str) -> Condition:
     return Condition.model_validate(raw)
 
 
+def parse_list_request(body: object) -> tuple[ListQuery, bool | None]:
+    """A list body's query and its `blocked` choice.
+
+    Blocked contacts are listed apart: absent or false hides them, true lists only them,
+    null lists everyone.
+    """
+    if not isinstance(body, dict):
+        raise InvalidValue.for_value("body", body, "is not a JSON object")
+    body = dict(body)
+    blocked = body.pop("blocked", False)
+    if blocked is not None and not isinstance(blocked, bool):
+        raise InvalidValue.for_value("blocked", blocked, "must be true, false or null")
+    return ListQuery.from_api(body), blocked
+
+
 def build_mongo_filter(
     query: ListQuery,
     *,
