@@ -35,6 +35,17 @@ async def in_transaction(
         return await session.with_transaction(work)
 
 
+class MongoTransactions:
+    """Runs units of work as MongoDB transactions of one client (a transaction runner)."""
+
+    def __init__(self, client: AsyncMongoClient[Document]):
+        self._client = client
+
+    async def run(self, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
+        """Run ``work(session)`` in one transaction, retried on transient conflicts."""
+        return await in_transaction(self._client, work)
+
+
 async def ping(db: AsyncDatabase[Document]) -> None:
     """Raise unless the database answers."""
     await db.command("ping")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,21 +20,32 @@ from shared.contracts import Envelope
 from shared.contracts.contacts import CONTACT_EVENTS
 from shared.errors import error_response
 from shared.kafka import make_broker
+from shared.mongo import MongoTransactions
 from shared.service import Runtime, create_service_app
 
+ServiceFactory = Callable[[Runtime, ContactsSettings], Awaitable[ContactsService]]
 
-def build_app(settings: ContactsSettings | None = None) -> FastAPI:
-    """The contacts service's app; `settings` overrides the environment (tests)."""
+
+async def mongo_contacts_service(rt: Runtime, settings: ContactsSettings) -> ContactsService:
+    """The use cases on MongoDB: the stores, transactions of the process's client, its outbox."""
+    contacts, catalog = ContactStore(rt.db), CatalogStore(rt.db)
+    await contacts.ensure_indexes()
+    await catalog.ensure_indexes()
+    return ContactsService(
+        transactions=MongoTransactions(rt.client), contacts=contacts, catalog=catalog,
+        outbox=rt.outbox, topic=settings.topics.contacts_events,
+        tag_batch_size=settings.tag_batch_size,
+    )
+
+
+def build_app(
+    settings: ContactsSettings | None = None, *, service: ServiceFactory = mongo_contacts_service
+) -> FastAPI:
+    """The contacts service's app; `settings` overrides the environment, `service` the wiring."""
     settings = settings or ContactsSettings()  # type: ignore[call-arg]
 
     async def startup(rt: Runtime) -> None:
-        contacts, catalog = ContactStore(rt.db), CatalogStore(rt.db)
-        await contacts.ensure_indexes()
-        await catalog.ensure_indexes()
-        rt.deps["contacts"] = ContactsService(
-            client=rt.client, contacts=contacts, catalog=catalog, outbox=rt.outbox,
-            topic=settings.topics.contacts_events, tag_batch_size=settings.tag_batch_size,
-        )
+        rt.deps["contacts"] = await service(rt, settings)
 
     def publishers(rt: Runtime) -> None:
         declare_contact_events(rt.broker, topic=settings.topics.contacts_events)

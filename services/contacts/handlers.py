@@ -1,7 +1,8 @@
 """Use cases of the contacts service: load, apply the domain rules, save with the event.
 
-Every change commits the contact and its event (through the outbox) in one MongoDB
-transaction; a change that changes nothing commits nothing and publishes nothing.
+Every change commits the contact and its event (through the outbox) in one transaction;
+a change that changes nothing commits nothing and publishes nothing. The use cases see
+only the protocols of `ports.py`: `app.py` wires MongoDB, unit tests wire `memory.py`.
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
-
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from services.contacts.domain.changes import ContactChange, block, retag, state_of
 from services.contacts.domain.contact import Contact, ContactPatch, apply_patch
@@ -38,7 +36,13 @@ from services.contacts.domain.tags import (
     tag_key,
     validate_tag_names,
 )
-from services.contacts.store import CatalogStore, ContactStore
+from services.contacts.ports import (
+    CatalogRepository,
+    ContactRepository,
+    EventOutbox,
+    Session,
+    TransactionRunner,
+)
 from shared.contracts import (
     ContactCreated,
     ContactDeleted,
@@ -48,8 +52,7 @@ from shared.contracts import (
 )
 from shared.contracts.envelope import utcnow
 from shared.internal import Caller
-from shared.mongo import Document, in_transaction
-from shared.outbox import Outbox, message_key
+from shared.outbox import message_key
 
 T = TypeVar("T")
 SOURCE = "contacthub/contacts"
@@ -80,15 +83,15 @@ class ContactsService:
     def __init__(
         self,
         *,
-        client: AsyncMongoClient[Document],
-        contacts: ContactStore,
-        catalog: CatalogStore,
-        outbox: Outbox,
+        transactions: TransactionRunner,
+        contacts: ContactRepository,
+        catalog: CatalogRepository,
+        outbox: EventOutbox,
         topic: str,
         clock: Callable[[], datetime] = utcnow,
         tag_batch_size: int = 100,
     ):
-        self._client = client
+        self._transactions = transactions
         self._contacts = contacts
         self._catalog = catalog
         self._outbox = outbox
@@ -97,13 +100,13 @@ class ContactsService:
         self._tag_batch = tag_batch_size
 
     # plumbing ---------------------------------------------------------------------------
-    async def _commit(self, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
-        result = await in_transaction(self._client, work)
+    async def _commit(self, work: Callable[[Session], Awaitable[T]]) -> T:
+        result = await self._transactions.run(work)
         self._outbox.committed()
         return result
 
     async def _emit(
-        self, session: AsyncClientSession, contact: Contact, event: ContactEvent
+        self, session: Session, contact: Contact, event: ContactEvent
     ) -> None:
         envelope = envelope_for(
             event, source=SOURCE, subject=f"contact/{contact.id}", workspace_id=contact.workspace_id
@@ -116,7 +119,7 @@ class ContactsService:
         )
 
     async def _require(
-        self, caller: Caller, ident: Identifier, session: AsyncClientSession | None = None
+        self, caller: Caller, ident: Identifier, session: Session = None
     ) -> Contact:
         contact, _ = await self._contacts.resolve(caller.workspace_id, ident, session)
         if contact is None:
@@ -189,7 +192,7 @@ class ContactsService:
             update={"id": await self._contacts.next_id(caller.workspace_id, None)}
         )
 
-        async def work(session: AsyncClientSession) -> int:
+        async def work(session: Session) -> int:
             await self._insert(session, contact)
             return contact.id
 
@@ -210,7 +213,7 @@ class ContactsService:
         )
         return draft
 
-    async def _insert(self, session: AsyncClientSession, contact: Contact) -> None:
+    async def _insert(self, session: Session, contact: Contact) -> None:
         await self._contacts.insert(contact, session)
         await self._emit(
             session,
@@ -226,7 +229,7 @@ class ContactsService:
         patch = ContactPatch.from_api(body)
         defs = await self._catalog.custom_fields(caller.workspace_id)
 
-        async def work(session: AsyncClientSession) -> int:
+        async def work(session: Session) -> int:
             contact = await self._require(caller, ident, session)
             return await self._apply(session, caller, contact, patch, defs)
 
@@ -248,7 +251,7 @@ class ContactsService:
         defs = await self._catalog.custom_fields(caller.workspace_id)
         allocated: list[int] = []  # the id a create took, kept when the transaction retries
 
-        async def work(session: AsyncClientSession) -> int:
+        async def work(session: Session) -> int:
             # The claim makes concurrent upserts of one identifier conflict: one commits, the
             # others retry and find its contact. Lookup and create are one transaction.
             await self._contacts.claim_identifier(caller.workspace_id, ident, session)
@@ -266,7 +269,7 @@ class ContactsService:
 
     async def _apply(
         self,
-        session: AsyncClientSession,
+        session: Session,
         caller: Caller,
         contact: Contact,
         patch: ContactPatch,
@@ -300,7 +303,7 @@ class ContactsService:
         ensure_may_delete(caller.role)
         ident = self._ident(caller, raw_identifier)
 
-        async def work(session: AsyncClientSession) -> int:
+        async def work(session: Session) -> int:
             contact = await self._require(caller, ident, session)
             await self._contacts.delete(contact, session)
             await self._emit(
@@ -322,7 +325,7 @@ class ContactsService:
         """Block or unblock a contact; doing it twice changes nothing the second time."""
         ident = self._ident(caller, raw_identifier)
 
-        async def work(session: AsyncClientSession) -> int:
+        async def work(session: Session) -> int:
             contact = await self._require(caller, ident, session)
             change = block(contact, blocked=blocked, by=caller.user_id, now=self._clock())
             if change is not None:
@@ -336,7 +339,7 @@ class ContactsService:
         names = validate_tag_names(body)
         ident = self._ident(caller, raw_identifier)
 
-        async def work(session: AsyncClientSession) -> int:
+        async def work(session: Session) -> int:
             contact = await self._require(caller, ident, session)
             # Tags the contact has already change nothing and leave the catalog alone.
             missing = remove_tag_names(names, contact.tags)
@@ -354,19 +357,19 @@ class ContactsService:
         names = validate_tag_names(body)
         ident = self._ident(caller, raw_identifier)
 
-        async def work(session: AsyncClientSession) -> int:
+        async def work(session: Session) -> int:
             contact = await self._require(caller, ident, session)
             await self._retag(session, contact, remove_tag_names(contact.tags, names))
             return contact.id
 
         return await self._commit(work)
 
-    async def _retag(self, session: AsyncClientSession, contact: Contact, tags: list[str]) -> None:
+    async def _retag(self, session: Session, contact: Contact, tags: list[str]) -> None:
         change = retag(contact, tags, now=self._clock())
         if change is not None:
             await self._save(session, change)
 
-    async def _save(self, session: AsyncClientSession, change: ContactChange) -> None:
+    async def _save(self, session: Session, change: ContactChange) -> None:
         await self._contacts.replace(change.contact, session)
         await self._emit(session, change.contact, change.event)
 
@@ -379,7 +382,7 @@ class ContactsService:
         """Add a tag to the catalog."""
         tag = parse_model(Tag, body)
 
-        async def work(session: AsyncClientSession) -> None:
+        async def work(session: Session) -> None:
             await self._catalog.create_tag(caller.workspace_id, tag, session)
 
         await self._commit(work)
@@ -395,7 +398,7 @@ class ContactsService:
         update = parse_tag_update(body)
         workspace = caller.workspace_id
 
-        async def start(session: AsyncClientSession) -> tuple[Tag, Tag]:
+        async def start(session: Session) -> tuple[Tag, Tag]:
             entry = await self._catalog.entry(workspace, tag_key(update.current_name), session)
             tag = plan_tag_update(entry, update)
             assert entry is not None
@@ -418,7 +421,7 @@ class ContactsService:
                 workspace, old.key, lambda tags: rename_tag_name(tags, key=old.key, name=tag.name)
             )
 
-            async def finish(session: AsyncClientSession) -> None:
+            async def finish(session: Session) -> None:
                 await self._catalog.finish_rename(workspace, old.key, tag, session)
 
             await self._commit(finish)
@@ -434,7 +437,7 @@ class ContactsService:
         name = parse_tag_deletion(body)
         workspace = caller.workspace_id
 
-        async def start(session: AsyncClientSession) -> Tag:
+        async def start(session: Session) -> Tag:
             entry = await self._catalog.entry(workspace, tag_key(name), session)
             tag = plan_tag_deletion(entry, name)
             await self._catalog.mark(workspace, tag.key, PendingTagChange(op="delete"), session)
@@ -443,7 +446,7 @@ class ContactsService:
         tag = await self._commit(start)
         await self._rewrite_tag(workspace, tag.key, lambda tags: remove_tag_names(tags, [tag.name]))
 
-        async def finish(session: AsyncClientSession) -> None:
+        async def finish(session: Session) -> None:
             await self._catalog.delete_tag(workspace, tag.key, session)
 
         await self._commit(finish)
@@ -468,7 +471,7 @@ class ContactsService:
             if not batch:
                 continue
 
-            async def work(session: AsyncClientSession, batch: list[Contact] = batch) -> None:
+            async def work(session: Session, batch: list[Contact] = batch) -> None:
                 for listed in batch:
                     contact = await self._contacts.get(listed.workspace_id, listed.id, session)
                     if contact is not None:
@@ -484,7 +487,7 @@ class ContactsService:
         """Define a custom field."""
         defn = parse_model(CustomFieldDefinition, body)
 
-        async def work(session: AsyncClientSession) -> None:
+        async def work(session: Session) -> None:
             await self._catalog.create_custom_field(caller.workspace_id, defn, session)
 
         await self._commit(work)
@@ -501,7 +504,7 @@ class ContactsService:
         defs = await self._catalog.custom_fields(caller.workspace_id)
         order = validate_field_order(fields, defs, complete=False)
 
-        async def work(session: AsyncClientSession) -> None:
+        async def work(session: Session) -> None:
             await self._catalog.set_field_order(caller.workspace_id, order, session)
 
         await self._commit(work)

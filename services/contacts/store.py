@@ -1,11 +1,12 @@
 """MongoDB repository of the contacts service: contacts, the tag catalog, custom fields, settings.
 
 Every query is filtered by workspace. Writes take the caller's transaction session.
+`ContactStore` and `CatalogStore` implement `ports.ContactRepository` and
+`ports.CatalogRepository`; `memory.py` has the in-memory twins.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -18,6 +19,7 @@ from services.contacts.domain.custom_fields import CustomFieldDefinition
 from services.contacts.domain.errors import Conflict
 from services.contacts.domain.identifiers import Identifier
 from services.contacts.domain.tags import CatalogEntry, PendingTagChange, Tag, tag_key
+from services.contacts.ports import Layout
 from shared.contracts.envelope import utcnow
 from shared.mongo import Document
 
@@ -342,14 +344,6 @@ class CatalogStore:
         await self._settings.update_one(
             {"_id": workspace_id}, {"$set": {"field_order": fields}}, upsert=True, session=session
         )
-
-
-@dataclass(frozen=True)
-class Layout:
-    """How a workspace's contact details look: its custom fields and their order."""
-
-    custom_fields: list[CustomFieldDefinition]
-    field_order: list[str] | None
 
 
 def _tag(doc: Document) -> Tag:

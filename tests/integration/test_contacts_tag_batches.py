@@ -15,7 +15,7 @@ import pytest
 from services.contacts.handlers import ContactsService
 from services.contacts.store import CatalogStore, ContactStore
 from shared.internal import Caller
-from shared.mongo import Document, make_mongo_client
+from shared.mongo import Document, MongoTransactions, make_mongo_client
 from shared.outbox import OUTBOX, Outbox
 from shared.settings import MongoSettings
 from tests.fixtures.stack import JointFixture
@@ -29,8 +29,9 @@ async def contacts(servers: JointFixture) -> AsyncIterator[tuple[ContactsService
     db = client[name]
     store, catalog = ContactStore(db), CatalogStore(db)
     await store.ensure_indexes()
-    service = ContactsService(client=client, contacts=store, catalog=catalog, outbox=Outbox(db),
-                              topic="unused", tag_batch_size=2)
+    service = ContactsService(transactions=MongoTransactions(client), contacts=store,
+                              catalog=catalog, outbox=Outbox(db), topic="unused",
+                              tag_batch_size=2)
     caller = Caller(workspace_id="ws_t", user_id="usr_t", role="owner", default_region="FR")
     try:
         yield service, caller, name

@@ -18,7 +18,7 @@ from services.contacts.domain.errors import Conflict
 from services.contacts.handlers import ContactsService
 from services.contacts.store import CatalogStore, ContactStore
 from shared.internal import Caller
-from shared.mongo import make_mongo_client
+from shared.mongo import MongoTransactions, make_mongo_client
 from shared.outbox import Outbox
 from shared.settings import MongoSettings
 from tests.fixtures.stack import JointFixture
@@ -53,8 +53,9 @@ async def env(servers: JointFixture) -> AsyncIterator[tuple[ContactsService, Hoo
     store, catalog = HookedStore(db), CatalogStore(db)
     await store.ensure_indexes()
     await catalog.ensure_indexes()
-    service = ContactsService(client=client, contacts=store, catalog=catalog, outbox=Outbox(db),
-                              topic="unused", tag_batch_size=2)
+    service = ContactsService(transactions=MongoTransactions(client), contacts=store,
+                              catalog=catalog, outbox=Outbox(db), topic="unused",
+                              tag_batch_size=2)
     caller = Caller(workspace_id="ws_r", user_id="usr_r", role="owner", default_region="FR")
     try:
         yield service, store, caller
