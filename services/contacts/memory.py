@@ -1,0 +1,496 @@
+"""In-memory implementations of the contacts ports, for unit tests of the use cases.
+
+They keep the same documents the MongoDB stores keep (`domain.contact.to_document`, the
+tag and settings shapes of `store.py`) and pass the same contract suite
+(`tests/unit/contacts/contacts_store_contract.py`).
+
+Limits, on purpose:
+- `MemoryTransactions` runs one unit of work at a time (an `asyncio.Lock`) and restores a
+  snapshot of every participant when the work raises: all-or-nothing, serialisable, and
+  never a conflict or a retry. Races between use cases (what the identifier claims and the
+  tag marks guard against) are only tested on MongoDB.
+- A read outside a transaction (`session=None`) while another unit of work runs sees that
+  work's writes so far; MongoDB would not.
+- Writes refuse to run outside a transaction, except `next_id`: the id counter is written
+  outside the transaction in MongoDB too, so a failed use case does not give its id back.
+- `page`, `exists` understand the part of the MongoDB query language that
+  `domain.listing.build_mongo_filter` produces; anything else raises `NotImplementedError`.
+- Datetimes are kept at millisecond precision, as BSON keeps them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from services.contacts.domain.contact import Contact, document_id, from_document, to_document
+from services.contacts.domain.custom_fields import CustomFieldDefinition
+from services.contacts.domain.errors import Conflict
+from services.contacts.domain.identifiers import Identifier
+from services.contacts.domain.tags import CatalogEntry, PendingTagChange, Tag, tag_key
+from services.contacts.ports import (
+    CatalogRepository,
+    ContactFilter,
+    ContactRepository,
+    EventOutbox,
+    Layout,
+    Session,
+    TransactionRunner,
+)
+from shared.contracts import Envelope
+from shared.mongo import Document
+
+T = TypeVar("T")
+
+
+class MemorySession:
+    """The handle `MemoryTransactions.run` gives its work; dead once the work returns."""
+
+    def __init__(self) -> None:
+        self.active = True
+
+
+def _in_transaction(session: Session) -> None:
+    if not isinstance(session, MemorySession) or not session.active:
+        raise RuntimeError("in-memory store: a write outside MemoryTransactions.run")
+
+
+class Transactional(Protocol):
+    """A memory store whose state a transaction can save and put back."""
+
+    def snapshot(self) -> object:
+        """A copy of the state a transaction may change."""
+        ...
+
+    def restore(self, state: object) -> None:
+        """Put back a state `snapshot` returned."""
+        ...
+
+
+class MemoryTransactions:
+    """All-or-nothing units of work over in-memory stores (see the module's limits)."""
+
+    def __init__(self, *participants: Transactional):
+        self._participants = participants
+        self._lock = asyncio.Lock()
+        #: How many units of work committed and how many were rolled back.
+        self.commits = 0
+        self.rollbacks = 0
+
+    async def run(self, work: Callable[[Session], Awaitable[T]]) -> T:
+        """Run `work(session)`; when it raises, every participant is as it was before."""
+        async with self._lock:
+            saved = [p.snapshot() for p in self._participants]
+            session = MemorySession()
+            try:
+                result = await work(session)
+            except BaseException:
+                for participant, state in zip(self._participants, saved, strict=True):
+                    participant.restore(state)
+                self.rollbacks += 1
+                raise
+            finally:
+                session.active = False
+            self.commits += 1
+            return result
+
+
+# contacts -----------------------------------------------------------------------------------
+class MemoryContactStore:
+    """Contacts in a dict by `_id`, the same documents `store.ContactStore` keeps."""
+
+    def __init__(self) -> None:
+        self._contacts: dict[str, Document] = {}
+        self._counters: dict[str, int] = {}
+        self._claims: dict[str, int] = {}
+
+    def snapshot(self) -> object:
+        """Contacts and claims; not the id counters (they are outside transactions)."""
+        return copy.deepcopy((self._contacts, self._claims))
+
+    def restore(self, state: object) -> None:
+        """Put back what `snapshot` returned."""
+        self._contacts, self._claims = state  # type: ignore[misc]
+
+    async def next_id(self, workspace_id: str, session: Session) -> int:
+        """Allocate the workspace's next contact id."""
+        self._counters[workspace_id] = self._counters.get(workspace_id, 0) + 1
+        return self._counters[workspace_id]
+
+    async def claim_identifier(
+        self, workspace_id: str, ident: Identifier, session: Session
+    ) -> None:
+        """Count the upserts of the identifier (transactions here never race: see limits)."""
+        _in_transaction(session)
+        claim = f"{workspace_id}:{ident.kind}:{ident.key}"
+        self._claims[claim] = self._claims.get(claim, 0) + 1
+
+    async def get(
+        self, workspace_id: str, contact_id: int, session: Session = None
+    ) -> Contact | None:
+        """The contact, or None."""
+        doc = self._contacts.get(document_id(workspace_id, contact_id))
+        return None if doc is None else from_document(copy.deepcopy(doc))
+
+    async def resolve(
+        self, workspace_id: str, ident: Identifier, session: Session = None
+    ) -> tuple[Contact | None, int]:
+        """The contact an identifier names (oldest match) and how many contacts match it."""
+        if ident.kind == "id":
+            assert isinstance(ident.key, int)
+            found = await self.get(workspace_id, ident.key, session)
+            return found, int(found is not None)
+        name = "email_key" if ident.kind == "email" else "phone"
+        docs = self._find({"workspace_id": workspace_id, name: ident.key}, descending=False)
+        return (from_document(docs[0]) if docs else None), len(docs)
+
+    async def insert(self, contact: Contact, session: Session) -> None:
+        """Store a new contact; `Conflict` when its id exists (MongoDB: duplicate key)."""
+        _in_transaction(session)
+        doc = _bson_like(to_document(contact))
+        if doc["_id"] in self._contacts:
+            raise Conflict(f"contact: {contact.id} exists", field="id")
+        self._contacts[doc["_id"]] = doc
+
+    async def replace(self, contact: Contact, session: Session) -> None:
+        """Store a changed contact; refuses when someone else changed it first."""
+        _in_transaction(session)
+        doc = _bson_like(to_document(contact))
+        stored = self._contacts.get(doc["_id"])
+        if stored is None or stored["version"] != contact.version - 1:
+            raise Conflict(f"contact: {contact.id} was changed concurrently; retry", field="id")
+        self._contacts[doc["_id"]] = doc
+
+    async def delete(self, contact: Contact, session: Session) -> None:
+        """Remove a contact for good."""
+        _in_transaction(session)
+        self._contacts.pop(document_id(contact.workspace_id, contact.id), None)
+
+    async def page(
+        self, query: ContactFilter, *, after: int | None, before: int | None, limit: int
+    ) -> list[Contact]:
+        """Up to `limit` contacts of a filter, newest first, keyset-paginated."""
+        if after is not None:
+            docs = self._find({"$and": [query, {"id": {"$lt": after}}]}, descending=True)
+            return [from_document(doc) for doc in docs[:limit]]
+        if before is not None:
+            docs = self._find({"$and": [query, {"id": {"$gt": before}}]}, descending=False)
+            return [from_document(doc) for doc in docs[:limit]][::-1]
+        return [from_document(doc) for doc in self._find(query, descending=True)[:limit]]
+
+    async def exists(self, query: ContactFilter) -> bool:
+        """Whether any contact matches."""
+        return bool(self._find(query, descending=False))
+
+    async def with_tag(
+        self, workspace_id: str, key: str, *, after: int, limit: int
+    ) -> list[Contact]:
+        """Contacts carrying a tag (by key) with ids above `after`, oldest first."""
+        query = {"workspace_id": workspace_id, "tag_keys": key, "id": {"$gt": after}}
+        return [from_document(doc) for doc in self._find(query, descending=False)[:limit]]
+
+    def _find(self, query: ContactFilter, *, descending: bool) -> list[Document]:
+        found = [doc for doc in self._contacts.values() if matches(doc, query)]
+        found.sort(key=lambda doc: int(doc["id"]), reverse=descending)
+        return copy.deepcopy(found)
+
+
+# the catalog --------------------------------------------------------------------------------
+class MemoryCatalogStore:
+    """Tag entries and one settings document per workspace, shaped as `store.CatalogStore`'s."""
+
+    def __init__(self) -> None:
+        self._tags: dict[str, Document] = {}
+        self._settings: dict[str, Document] = {}
+
+    def snapshot(self) -> object:
+        """Tags and settings."""
+        return copy.deepcopy((self._tags, self._settings))
+
+    def restore(self, state: object) -> None:
+        """Put back what `snapshot` returned."""
+        self._tags, self._settings = state  # type: ignore[misc]
+
+    async def tags(self, workspace_id: str, session: Session = None) -> list[Tag]:
+        """Every tag of the workspace by key (a rename's reserved new name not yet)."""
+        docs = [
+            doc for doc in self._tags.values()
+            if doc["workspace_id"] == workspace_id and "reserved_for" not in doc
+        ]
+        return [_tag(doc) for doc in sorted(docs, key=lambda doc: str(doc["key"]))]
+
+    async def entry(self, workspace_id: str, key: str, session: Session) -> CatalogEntry | None:
+        """The catalog entry of a tag key, with its pending change or reservation, or None."""
+        doc = self._tags.get(f"{workspace_id}:{key}")
+        return None if doc is None else _entry(doc)
+
+    async def ensure_tags(
+        self, workspace_id: str, names: list[str], session: Session
+    ) -> dict[str, str]:
+        """Create the tags the catalog lacks; return tag_key → the name to assign."""
+        _in_transaction(session)
+        spelled: dict[str, str] = {}
+        for name in names:
+            key = tag_key(name)
+            doc = self._tags.setdefault(
+                f"{workspace_id}:{key}",
+                {"workspace_id": workspace_id, "key": key, "name": name, "assigns": 0},
+            )
+            doc["assigns"] = int(doc.get("assigns") or 0) + 1
+            spelled[key] = _entry(doc).assigned_name()
+        return spelled
+
+    async def create_tag(self, workspace_id: str, tag: Tag, session: Session) -> None:
+        """Add a tag; 409 when the name is taken."""
+        self._insert_tag(workspace_id, tag, {}, session)
+
+    async def save_tag(self, workspace_id: str, tag: Tag, session: Session) -> None:
+        """Restyle a tag (same key)."""
+        _in_transaction(session)
+        doc = self._tags.get(f"{workspace_id}:{tag.key}")
+        if doc is not None:
+            doc.update(tag.model_dump())
+
+    async def reserve(self, workspace_id: str, tag: Tag, *, for_key: str, session: Session) -> None:
+        """Reserve a rename's new key for the tag `for_key`; 409 when the name is taken."""
+        self._insert_tag(workspace_id, tag, {"reserved_for": for_key}, session)
+
+    def _insert_tag(
+        self, workspace_id: str, tag: Tag, extra: Document, session: Session
+    ) -> None:
+        _in_transaction(session)
+        doc_id = f"{workspace_id}:{tag.key}"
+        if doc_id in self._tags:
+            raise Conflict.for_value("name", tag.name, "is already a tag of this workspace")
+        self._tags[doc_id] = {
+            "workspace_id": workspace_id, "key": tag.key, **tag.model_dump(), **extra
+        }
+
+    async def mark(
+        self, workspace_id: str, key: str, pending: PendingTagChange, session: Session
+    ) -> None:
+        """Record that a rename or deletion of the tag has started."""
+        _in_transaction(session)
+        doc = self._tags.get(f"{workspace_id}:{key}")
+        if doc is not None:
+            doc["pending"] = pending.model_dump()
+
+    async def finish_rename(
+        self, workspace_id: str, old_key: str, tag: Tag, session: Session
+    ) -> None:
+        """End a rename: the new entry takes the tag's name and style, the old key goes."""
+        _in_transaction(session)
+        doc = self._tags.get(f"{workspace_id}:{tag.key}")
+        if doc is not None:
+            doc.update(tag.model_dump())
+            doc.pop("pending", None)
+            doc.pop("reserved_for", None)
+        if old_key != tag.key:
+            self._tags.pop(f"{workspace_id}:{old_key}", None)
+
+    async def delete_tag(self, workspace_id: str, key: str, session: Session) -> None:
+        """Remove a tag from the catalog."""
+        _in_transaction(session)
+        self._tags.pop(f"{workspace_id}:{key}", None)
+
+    async def layout(self, workspace_id: str, session: Session = None) -> Layout:
+        """Custom field definitions (in creation order) and the saved field order."""
+        doc = self._settings.get(workspace_id) or {}
+        return Layout(
+            custom_fields=[CustomFieldDefinition.model_validate(d)
+                           for d in doc.get("custom_fields") or []],
+            field_order=list(doc.get("field_order") or []) or None,
+        )
+
+    async def custom_fields(
+        self, workspace_id: str, session: Session = None
+    ) -> list[CustomFieldDefinition]:
+        """Definitions in the order they were created."""
+        return (await self.layout(workspace_id, session)).custom_fields
+
+    async def create_custom_field(
+        self, workspace_id: str, defn: CustomFieldDefinition, session: Session
+    ) -> None:
+        """Add a definition; 409 when the name is taken."""
+        _in_transaction(session)
+        doc = self._settings.setdefault(workspace_id, {"_id": workspace_id})
+        defs = doc.setdefault("custom_fields", [])
+        if any(d["name"] == defn.name for d in defs):
+            raise Conflict.for_value("name", defn.name, "is already a custom field")
+        defs.append(defn.model_dump())
+
+    async def set_field_order(self, workspace_id: str, fields: list[str], session: Session) -> None:
+        """Save the details-view order."""
+        _in_transaction(session)
+        self._settings.setdefault(workspace_id, {"_id": workspace_id})["field_order"] = list(fields)
+
+
+def _tag(doc: Document) -> Tag:
+    return Tag.model_validate({k: doc.get(k) for k in ("name", "colour", "emoji", "description")})
+
+
+def _entry(doc: Document) -> CatalogEntry:
+    pending = doc.get("pending")
+    return CatalogEntry(
+        tag=_tag(doc),
+        pending=None if pending is None else PendingTagChange.model_validate(pending),
+        reserved_for=doc.get("reserved_for"),
+    )
+
+
+# the outbox ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OutboxRecord:
+    """One message a committed transaction queued."""
+
+    topic: str
+    key: str
+    envelope: Envelope[Any]
+
+
+@dataclass
+class MemoryOutbox:
+    """Records the envelopes of committed transactions, in the order they were added."""
+
+    records: list[OutboxRecord] = field(default_factory=list)
+    #: How many times a use case said its transaction committed.
+    notifications: int = 0
+
+    def snapshot(self) -> object:
+        """The records so far."""
+        return list(self.records)
+
+    def restore(self, state: object) -> None:
+        """Drop the records of a rolled-back transaction."""
+        self.records = list(state)  # type: ignore[call-overload]
+
+    async def add(
+        self, session: Session, *, topic: str, key: str, envelope: Envelope[Any]
+    ) -> None:
+        """Queue `envelope` for `topic` as part of `session`'s transaction."""
+        _in_transaction(session)
+        self.records.append(OutboxRecord(topic=topic, key=key, envelope=envelope))
+
+    def committed(self) -> None:
+        """Count the notification (there is no relay to wake)."""
+        self.notifications += 1
+
+    def types(self) -> list[str]:
+        """The event types recorded, in order."""
+        return [record.envelope.type for record in self.records]
+
+
+# MongoDB filters over documents ---------------------------------------------------------------
+_MISSING = object()
+
+
+def matches(doc: Document, query: ContactFilter) -> bool:
+    """Whether a document matches a MongoDB filter (the subset the contact list builds)."""
+    for name, condition in query.items():
+        if name == "$and":
+            ok = all(matches(doc, part) for part in condition)
+        elif name == "$or":
+            ok = any(matches(doc, part) for part in condition)
+        elif name == "$nor":
+            ok = not any(matches(doc, part) for part in condition)
+        elif name.startswith("$"):
+            raise NotImplementedError(f"in-memory filter: {name}")
+        else:
+            ok = _field_matches(_candidates(doc, name.split(".")), condition)
+        if not ok:
+            return False
+    return True
+
+
+def _candidates(value: Any, path: list[str]) -> list[Any]:
+    """The values a dotted path reaches: an array is itself and each of its elements."""
+    if not path:
+        return [value, *value] if isinstance(value, list) else [value]
+    head, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        return _candidates(value[head], rest) if head in value else [_MISSING]
+    if isinstance(value, list):
+        if head.isdigit():
+            index = int(head)
+            return _candidates(value[index], rest) if index < len(value) else [_MISSING]
+        found = [c for item in value for c in _candidates(item, path) if c is not _MISSING]
+        return found or [_MISSING]
+    return [_MISSING]
+
+
+def _field_matches(candidates: list[Any], condition: Any) -> bool:
+    operators = isinstance(condition, dict) and all(k.startswith("$") for k in condition)
+    if not (operators and condition):
+        return _any_equal(candidates, condition)
+    for op, arg in condition.items():
+        if op == "$eq":
+            ok = _any_equal(candidates, arg)
+        elif op == "$ne":
+            ok = not _any_equal(candidates, arg)
+        elif op == "$in":
+            ok = any(_any_equal(candidates, item) for item in arg)
+        elif op == "$nin":
+            ok = not any(_any_equal(candidates, item) for item in arg)
+        elif op == "$all":
+            ok = all(_any_equal(candidates, item) for item in arg)
+        elif op == "$exists":
+            ok = (candidates != [_MISSING]) == bool(arg)
+        elif op in ("$gt", "$gte", "$lt", "$lte"):
+            ok = any(_compare(c, op, arg) for c in candidates)
+        elif op == "$regex":
+            flags = re.IGNORECASE if "i" in condition.get("$options", "") else 0
+            ok = any(isinstance(c, str) and re.search(arg, c, flags) for c in candidates)
+        elif op == "$options":
+            continue
+        else:
+            raise NotImplementedError(f"in-memory filter: {op}")
+        if not ok:
+            return False
+    return True
+
+
+def _any_equal(candidates: list[Any], wanted: Any) -> bool:
+    if wanted is None:  # null matches a missing field too
+        return any(c is _MISSING or c is None for c in candidates)
+    return any(
+        c is not _MISSING and isinstance(c, bool) == isinstance(wanted, bool) and c == wanted
+        for c in candidates
+    )
+
+
+def _compare(value: Any, op: str, bound: Any) -> bool:
+    brackets = ((int, float), (str,), (datetime,))
+    if isinstance(value, bool) or isinstance(bound, bool) or not any(
+        isinstance(value, b) and isinstance(bound, b) for b in brackets
+    ):
+        return False  # MongoDB compares within a type bracket only
+    if op == "$gt":
+        return bool(value > bound)
+    if op == "$gte":
+        return bool(value >= bound)
+    if op == "$lt":
+        return bool(value < bound)
+    return bool(value <= bound)
+
+
+def _bson_like(value: Any) -> Any:
+    """A copy of a document as BSON would give it back (datetimes to the millisecond)."""
+    if isinstance(value, datetime):
+        return value.replace(microsecond=value.microsecond // 1000 * 1000)
+    if isinstance(value, dict):
+        return {k: _bson_like(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_bson_like(v) for v in value]
+    return value
+
+
+if TYPE_CHECKING:  # the memory classes are the ports (checked by mypy, not at run time)
+    _contacts: ContactRepository = MemoryContactStore()
+    _catalog: CatalogRepository = MemoryCatalogStore()
+    _transactions: TransactionRunner = MemoryTransactions()
+    _outbox: EventOutbox = MemoryOutbox()
