@@ -48,7 +48,9 @@ class PrivateDatabase:
     def start(self) -> None:
         self._proc = subprocess.Popen(
             [str(SECANTUSD), "--host", "127.0.0.1", "--port", str(self.port),
-             "--storage-path", str(self.storage)],
+             "--storage-path", str(self.storage),
+             # durable commits: the kill below must lose nothing the consumer committed
+             "--sync-on-commit"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
         deadline = time.monotonic() + 30
