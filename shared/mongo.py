@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from shared.settings import MongoSettings
 
@@ -49,3 +52,26 @@ class MongoTransactions:
 async def ping(db: AsyncDatabase[Document]) -> None:
     """Raise unless the database answers."""
     await db.command("ping")
+
+
+async def increment(
+    collection: AsyncCollection[Document], doc_id: str, field: str, *, attempts: int = 5
+) -> int:
+    """Add 1 to ``field`` of document ``doc_id`` (created at 0 if missing); the new value.
+
+    Outside any transaction. The increment itself never upserts: two first increments would
+    race to insert the document, and the loser may get a duplicate-key error (MongoDB) or
+    an answer without the document that still counted (seen on SecantusDB). So a missing
+    document is created first, idempotently, and the increment is plain and atomic.
+    """
+    for _ in range(attempts):
+        doc = await collection.find_one_and_update(
+            {"_id": doc_id}, {"$inc": {field: 1}}, return_document=ReturnDocument.AFTER
+        )
+        if doc is not None:
+            return int(doc[field])
+        with contextlib.suppress(DuplicateKeyError):  # someone else created it: fine
+            await collection.update_one(
+                {"_id": doc_id}, {"$setOnInsert": {field: 0}}, upsert=True
+            )
+    raise RuntimeError(f"cannot increment {field} of {doc_id} in {collection.name}")

@@ -21,7 +21,7 @@ from services.contacts.domain.identifiers import Identifier
 from services.contacts.domain.tags import CatalogEntry, PendingTagChange, Tag, tag_key
 from services.contacts.ports import Layout
 from shared.contracts.envelope import utcnow
-from shared.mongo import Document
+from shared.mongo import Document, increment
 
 Session = AsyncClientSession | None
 CLAIM_TTL_S = 24 * 3600
@@ -63,15 +63,8 @@ class ContactStore:
 
     async def next_id(self, workspace_id: str, session: Session) -> int:
         """Allocate the workspace's next contact id (an atomic `$inc` on a counter document)."""
-        doc = await self._counters.find_one_and_update(
-            {"_id": workspace_id},
-            {"$inc": {"last_id": 1}},
-            upsert=True,
-            return_document=ReturnDocument.AFTER,
-            session=session,
-        )
-        assert doc is not None
-        return int(doc["last_id"])
+        # Never inside the caller's transaction: ids are taken outside so creates never conflict.
+        return await increment(self._counters, workspace_id, "last_id")
 
     async def claim_identifier(
         self, workspace_id: str, ident: Identifier, session: AsyncClientSession
@@ -236,7 +229,12 @@ class CatalogStore:
                 return_document=ReturnDocument.AFTER,
                 session=session,
             )
-            assert doc is not None
+            if doc is None:  # SecantusDB may answer a racing first upsert without the document
+                doc = await self._tags.find_one(
+                    {"_id": f"{workspace_id}:{tag_key(name)}"}, session=session
+                )
+            if doc is None:
+                raise RuntimeError(f"tag {name!r} was upserted but cannot be read back")
             spelled[tag_key(name)] = _entry(doc).assigned_name()
         return spelled
 
