@@ -44,7 +44,10 @@ class KafkaSettings(BaseModel):
 class MongoSettings(BaseModel):
     """How to reach MongoDB and which database this service owns."""
 
-    mongo_url: str = "mongodb://127.0.0.1:27017/?directConnection=true"
+    #: The local default. ``retryWrites=false`` is for the local server only (SecantusDB's
+    #: retryable-write registry is a cliff, docs/operations.md); production URLs keep the
+    #: driver's default.
+    mongo_url: str = "mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false"
     mongo_database: str
 
 

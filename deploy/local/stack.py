@@ -114,7 +114,7 @@ class StackConfig:
         """Connection string for MongoDB clients."""
         return (
             self.external_mongo_url
-            or f"mongodb://127.0.0.1:{self.mongo_port}/?directConnection=true"
+            or f"mongodb://127.0.0.1:{self.mongo_port}/?directConnection=true&retryWrites=false"
         )
 
     def service_url(self, name: str) -> str:

@@ -42,7 +42,7 @@ class PrivateDatabase:
     def __init__(self, storage: Path):
         self.port = free_port()
         self.storage = storage
-        self.url = f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+        self.url = f"mongodb://127.0.0.1:{self.port}/?directConnection=true&retryWrites=false"
         self._proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:

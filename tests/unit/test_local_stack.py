@@ -52,7 +52,7 @@ def test_test_profile_uses_its_own_ports_and_var_dir() -> None:
     cfg = StackConfig.for_tests()
     assert cfg.var_dir.parts[-2:] == ("var", "test")
     assert cfg.kafka_bootstrap == "127.0.0.1:19092"
-    assert cfg.mongo_url == "mongodb://127.0.0.1:27117/?directConnection=true"
+    assert cfg.mongo_url == "mongodb://127.0.0.1:27117/?directConnection=true&retryWrites=false"
     assert cfg.gateway_url == "http://127.0.0.1:18000"
     assert [cfg.service_ports[n] for n in ("contacts", "channels", "merge", "deletion")] == [
         18101,
@@ -91,7 +91,7 @@ def test_service_env_carries_every_setting_with_the_service_prefix(tmp_path: Pat
     assert env == {
         "MERGE_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:19092",
         "MERGE_KAFKA_PARTITIONS": "6",
-        "MERGE_MONGO_URL": "mongodb://127.0.0.1:27117/?directConnection=true",
+        "MERGE_MONGO_URL": "mongodb://127.0.0.1:27117/?directConnection=true&retryWrites=false",
         "MERGE_HTTP_HOST": "127.0.0.1",
         "MERGE_HTTP_PORT": "18103",
         "MERGE_INTERNAL_TOKEN": internal_token(cfg),
