@@ -16,13 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.consuming import ensure_consumer_indexes, register_consumer
+from shared.consuming import register_consumer
 from shared.contracts import Envelope
 from shared.errors import install_error_handlers
 from shared.internal import require_internal_token
@@ -32,6 +31,7 @@ from shared.mongo import Document, make_mongo_client
 from shared.observability import health_router, install_http_observability
 from shared.outbox import Outbox, OutboxRelay, ensure_outbox_indexes
 from shared.settings import ServiceSettings
+from shared.unit_of_work import MongoUnitOfWork, Transaction, ensure_unit_of_work_indexes
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +46,15 @@ class Runtime:
     broker: KafkaBroker
     outbox: Outbox
     relay: OutboxRelay
+    #: The service's unit of work (its database, its outbox); subscribers take
+    #: ``uow.for_consumer(group)``.
+    uow: MongoUnitOfWork
     #: What the service's start-up hook built (its stores and use cases), by name.
     deps: dict[str, Any] = field(default_factory=dict)
 
 
 RuntimeHook = Callable[[Runtime], Awaitable[None]]
 ConsumerSetup = Callable[[Runtime], None]
-
-
-def get_runtime(request: Request) -> Runtime:
-    """FastAPI dependency: the process's runtime."""
-    runtime: Runtime = request.app.state.runtime
-    return runtime
 
 
 def create_service_app(
@@ -81,13 +78,14 @@ def create_service_app(
             client_id=settings.service_name,
             poll_interval_s=settings.outbox_poll_interval_s,
         )
+        outbox = Outbox(db, on_commit=relay.notify)
         runtime = Runtime(
-            settings=settings, client=client, db=db, broker=broker,
-            outbox=Outbox(db, on_commit=relay.notify), relay=relay,
+            settings=settings, client=client, db=db, broker=broker, outbox=outbox, relay=relay,
+            uow=MongoUnitOfWork(client, db, outbox),
         )
         app.state.runtime = runtime
         await ensure_outbox_indexes(db)
-        await ensure_consumer_indexes(db)
+        await ensure_unit_of_work_indexes(db)
         if on_startup is not None:
             await on_startup(runtime)
         if setup_consumers is not None:
@@ -150,13 +148,14 @@ def records_only(settings: ServiceSettings, *, topic: str) -> ConsumerSetup:
     """Subscribers of a service that has no behaviour on ``topic`` yet: it joins its group and
     records each message as processed (idempotency record), so the topology runs."""
 
-    async def observe(envelope: Envelope[Any], session: AsyncClientSession) -> None:
+    async def observe(envelope: Envelope[Any], tx: Transaction) -> None:
         log.debug("observed %s for %s", envelope.type, envelope.subject)
 
     def setup(rt: Runtime) -> None:
+        group = settings.service_name
         register_consumer(
-            rt.broker, service=settings.service_name, settings=settings, client=rt.client,
-            db=rt.db, topic=topic, group_id=settings.service_name, handler=observe,
+            rt.broker, service=settings.service_name, settings=settings,
+            uow=rt.uow.for_consumer(group), topic=topic, group_id=group, handler=observe,
         )
 
     return setup

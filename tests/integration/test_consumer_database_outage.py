@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pymongo.asynchronous.client_session import AsyncClientSession
 
 from shared.contracts import Envelope
 from shared.mongo import make_mongo_client
 from shared.settings import MongoSettings
+from shared.unit_of_work import Transaction
 from tests.fixtures.stack import JointFixture
 from tests.integration.test_dead_letter import Topic, blocked, consumer
 
@@ -86,8 +86,8 @@ async def test_a_message_waits_out_a_database_outage_and_is_applied_once(
     )
     db = client["outage"]
 
-    async def apply(envelope: Envelope[Any], session: AsyncClientSession) -> None:
-        await db.handled.insert_one({"_id": envelope.id}, session=session)
+    async def apply(envelope: Envelope[Any], tx: Transaction) -> None:
+        await db.handled.insert_one({"_id": envelope.id}, session=tx.session)
 
     async def handled(event_id: str, timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s

@@ -19,14 +19,15 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
-from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.consuming import PROCESSED, register_consumer
+from shared.consuming import register_consumer
 from shared.contracts import ContactBlocked, Envelope, envelope_for
 from shared.kafka import dlq_topic, make_broker
 from shared.mongo import Document, make_mongo_client
+from shared.outbox import Outbox
 from shared.settings import KafkaSettings, MongoSettings
+from shared.unit_of_work import PROCESSED, MongoUnitOfWork, Transaction
 from tests.fixtures.stack import JointFixture
 
 KEY = b"ws_dlq:1"
@@ -124,7 +125,7 @@ async def consumer(
     servers: JointFixture,
     db: AsyncDatabase[Document],
     topic: Topic,
-    handler: Callable[[Envelope[Any], AsyncClientSession], Awaitable[None]],
+    handler: Callable[[Envelope[Any], Transaction], Awaitable[None]],
     *,
     attempts: int = 3,
 ) -> KafkaBroker:
@@ -133,7 +134,8 @@ async def consumer(
                              kafka_session_timeout_ms=6000, kafka_heartbeat_interval_ms=1000)
     service = f"dlq-consumer-{uuid.uuid4().hex[:8]}"
     broker = make_broker(settings, client_id=service)
-    register_consumer(broker, service=service, settings=settings, client=db.client, db=db,
+    uow = MongoUnitOfWork(db.client, db, Outbox(db), consumer=service)
+    register_consumer(broker, service=service, settings=settings, uow=uow,
                       topic=topic.name, group_id=service, handler=handler, attempts=attempts)
     await broker.start()
     return broker
@@ -142,8 +144,8 @@ async def consumer(
 async def test_poison_messages_go_to_the_dlq_with_the_error_and_the_consumer_goes_on(
     servers: JointFixture, db: AsyncDatabase[Document]
 ) -> None:
-    async def apply(envelope: Envelope[Any], session: AsyncClientSession) -> None:
-        await db.handled.insert_one({"_id": envelope.id, "type": envelope.type}, session=session)
+    async def apply(envelope: Envelope[Any], tx: Transaction) -> None:
+        await db.handled.insert_one({"_id": envelope.id, "type": envelope.type}, session=tx.session)
 
     good = blocked(7)
     unknown_type = {**json.loads(good.model_dump_json()), "id": "evt-unknown",
@@ -200,9 +202,9 @@ async def test_a_handler_that_keeps_failing_dead_letters_after_its_attempts_and_
     attempts: dict[str, int] = {}
     doomed, after = blocked(666), blocked(8)
 
-    async def apply(envelope: Envelope[Any], session: AsyncClientSession) -> None:
+    async def apply(envelope: Envelope[Any], tx: Transaction) -> None:
         attempts[envelope.id] = attempts.get(envelope.id, 0) + 1
-        await db.handled.insert_one({"_id": envelope.id}, session=session)
+        await db.handled.insert_one({"_id": envelope.id}, session=tx.session)
         if envelope.data.contact_id == 666:
             raise RuntimeError(f"cannot apply contact {envelope.data.contact_id}")
 

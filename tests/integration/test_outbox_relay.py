@@ -33,13 +33,14 @@ from prometheus_client import REGISTRY as METRICS
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from shared.consuming import PROCESSED, register_consumer
+from shared.consuming import register_consumer
 from shared.contracts import ContactTagsChanged, Envelope, envelope_for
 from shared.contracts.envelope import utcnow
 from shared.kafka import make_broker
 from shared.mongo import Document, in_transaction, make_mongo_client
 from shared.outbox import LEASES, OUTBOX, Outbox, OutboxRelay, message_key
 from shared.settings import KafkaSettings, MongoSettings
+from shared.unit_of_work import PROCESSED, MongoUnitOfWork, Transaction
 from tests.fixtures.stack import JointFixture
 
 SOURCE = "contacthub/outbox-test"
@@ -168,14 +169,16 @@ async def start_consumer(
     service: str,
     topic: str,
     db_name: str,
-    handler: Callable[[Envelope[Any], AsyncClientSession], Awaitable[None]],
+    handler: Callable[[Envelope[Any], Transaction], Awaitable[None]],
 ) -> KafkaBroker:
     """A real consumer: its own FastStream broker, a fresh group, ``register_consumer``."""
     settings = kafka_settings(servers)
     broker = make_broker(settings, client_id=service)
     register_consumer(
-        broker, service=service, settings=settings, client=mongo, db=mongo[db_name],
-        topic=topic, group_id=f"{service}-group", handler=handler,
+        broker, service=service, settings=settings, topic=topic, group_id=f"{service}-group",
+        uow=MongoUnitOfWork(mongo, mongo[db_name], Outbox(mongo[db_name]),
+                            consumer=f"{service}-group"),
+        handler=handler,
     )
     await broker.start()
     return broker
@@ -213,10 +216,10 @@ async def test_relay_killed_between_publish_and_mark_resends_and_consumer_applie
     assert await producer_db[OUTBOX].count_documents({"sent": False}) == len(written)
 
     # The consuming side: applies each event by writing one document of its own.
-    async def apply(envelope: Envelope[Any], session: AsyncClientSession) -> None:
+    async def apply(envelope: Envelope[Any], tx: Transaction) -> None:
         await consumer_db.applied.insert_one(
             {"event_id": envelope.id, "contact_id": envelope.data.contact_id,
-             "version": envelope.data.version}, session=session,
+             "version": envelope.data.version}, session=tx.session,
         )
 
     broker = await start_consumer(servers, mongo, service=service, topic=topic,
@@ -320,10 +323,10 @@ async def test_events_of_one_key_from_concurrent_transactions_arrive_in_version_
 
     arrival = itertools.count()
 
-    async def record(envelope: Envelope[Any], session: AsyncClientSession) -> None:
+    async def record(envelope: Envelope[Any], tx: Transaction) -> None:
         await consumer_db.applied.insert_one(
             {"contact_id": envelope.data.contact_id, "version": envelope.data.version,
-             "arrival": next(arrival)}, session=session,
+             "arrival": next(arrival)}, session=tx.session,
         )
 
     broker = await start_consumer(servers, mongo, service=service, topic=topic,
