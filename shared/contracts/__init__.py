@@ -11,20 +11,26 @@ from typing import Any
 from pydantic import ValidationError
 
 from shared.contracts.contacts import (
+    CONTACT_COMMANDS,
     CONTACT_EVENTS,
     ContactBlocked,
     ContactCreated,
     ContactDeleted,
     ContactEvent,
+    ContactOrigin,
+    ContactSenderLinked,
     ContactState,
     ContactTagsChanged,
     ContactUnblocked,
     ContactUpdated,
+    CreateContactForSender,
 )
 from shared.contracts.envelope import Envelope, Payload, RawEnvelope, new_event_id, utcnow
 
 #: type → payload model of every message the system knows.
-REGISTRY: dict[str, type[Payload]] = {model.TYPE: model for model in (*CONTACT_EVENTS,)}
+REGISTRY: dict[str, type[Payload]] = {
+    model.TYPE: model for model in (*CONTACT_EVENTS, *CONTACT_COMMANDS)
+}
 
 
 class UnknownMessageType(ValueError):
@@ -58,15 +64,19 @@ def envelope_for(
 
 
 __all__ = [
+    "CONTACT_COMMANDS",
     "REGISTRY",
     "ContactBlocked",
     "ContactCreated",
     "ContactDeleted",
     "ContactEvent",
+    "ContactOrigin",
+    "ContactSenderLinked",
     "ContactState",
     "ContactTagsChanged",
     "ContactUnblocked",
     "ContactUpdated",
+    "CreateContactForSender",
     "Envelope",
     "Payload",
     "UnknownMessageType",

@@ -1,8 +1,10 @@
-"""Events of the ``contacts`` service, published on ``topics.contacts_events``.
+"""Events of the ``contacts`` service (``topics.contacts_events``) and its commands
+(``topics.contacts_commands``).
 
-Every event carries the contact's new ``version`` (monotonically increasing per
-contact, starting at 1): a consumer applies an event only when its version is
-newer than the one it stored.
+Every event carries the contact's ``version`` (monotonically increasing per contact,
+starting at 1): a consumer applies a state change only when its version is newer than
+the one it stored. ``contact.sender_linked`` changes nothing and repeats the current
+version: it re-announces which contact a channel sender belongs to.
 """
 
 from __future__ import annotations
@@ -23,7 +25,15 @@ class ContactState(BaseModel):
     first_name: str | None = Field(default=None, examples=["Ann"])
     last_name: str | None = Field(default=None, examples=["Lee"])
     email: str | None = Field(default=None, examples=["ann@example.com"])
-    phone: str | None = Field(default=None, description="E.164", examples=["+33612345678"])
+    phone: str | None = Field(
+        default=None, examples=["+33612345678"],
+        description="E.164; a number a provider delivered is kept as delivered",
+    )
+    phone_canonical: str | None = Field(
+        default=None, examples=["+5511987654321"],
+        description="The canonical E.164 form of `phone`, for lookups and duplicate detection "
+        "(differs from `phone` for WhatsApp's legacy Brazilian and Mexican forms)",
+    )
     country_code: str | None = Field(default=None, description="ISO 3166-1 alpha-2")
     language: str | None = Field(default=None, description="ISO 639-1 or BCP-47 tag")
     profile_pic: str | None = None
@@ -42,11 +52,31 @@ class ContactEvent(Payload):
     version: int = Field(ge=1, description="The contact's version after this change")
 
 
+class ContactOrigin(BaseModel):
+    """The channel sender a contact was created for (or is linked to)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    channel_id: int = Field(ge=1, description="Channel id, unique within the workspace")
+    sender_id: str = Field(min_length=1, max_length=255,
+                           description="The sender's id on the channel (wa_id, PSID, number…)",
+                           examples=["5511987654321"])
+
+
 class ContactCreated(ContactEvent):
-    """A contact was created."""
+    """A contact was created; ``origin`` names the channel sender it was created for, if any."""
 
     TYPE: ClassVar[str] = "contact.created"
     contact: ContactState
+    origin: ContactOrigin | None = None
+
+
+class ContactSenderLinked(ContactEvent):
+    """A channel sender's contact already existed: which one it is (answers a repeated
+    ``contact.create_for_sender``, so a sender that lost the first answer recovers it)."""
+
+    TYPE: ClassVar[str] = "contact.sender_linked"
+    origin: ContactOrigin
 
 
 class ContactUpdated(ContactEvent):
@@ -92,9 +122,33 @@ class ContactDeleted(ContactEvent):
 
 CONTACT_EVENTS: tuple[type[ContactEvent], ...] = (
     ContactCreated,
+    ContactSenderLinked,
     ContactUpdated,
     ContactTagsChanged,
     ContactBlocked,
     ContactUnblocked,
     ContactDeleted,
 )
+
+
+class CreateContactForSender(Payload):
+    """Create a contact for a new channel sender, once per (workspace, channel, sender).
+
+    Key: ``<workspaceid>:sender:<channel_id>:<sender_id>``. A phone number delivered by a
+    provider is never refused: it is stored as delivered with its canonical form beside
+    it. The answer is an event: ``contact.created`` with this ``origin``, or, when the
+    sender already has its contact, ``contact.sender_linked``.
+    """
+
+    TYPE: ClassVar[str] = "contact.create_for_sender"
+    origin: ContactOrigin
+    first_name: str | None = Field(default=None, max_length=255, examples=["Ann"])
+    last_name: str | None = Field(default=None, max_length=255)
+    phone: str | None = Field(default=None, max_length=64, examples=["+5511987654321"],
+                              description="As the provider delivered it")
+    email: str | None = Field(default=None, max_length=320)
+    language: str | None = Field(default=None, max_length=35)
+    profile_pic: str | None = Field(default=None, max_length=2048)
+
+
+CONTACT_COMMANDS: tuple[type[Payload], ...] = (CreateContactForSender,)

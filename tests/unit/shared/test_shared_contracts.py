@@ -15,17 +15,20 @@ from shared.contracts import (
     ContactBlocked,
     ContactCreated,
     ContactDeleted,
+    ContactOrigin,
+    ContactSenderLinked,
     ContactState,
     ContactTagsChanged,
     ContactUnblocked,
     ContactUpdated,
+    CreateContactForSender,
     Envelope,
     Payload,
     UnknownMessageType,
     envelope_for,
     parse,
 )
-from shared.contracts.contacts import CONTACT_EVENTS
+from shared.contracts.contacts import CONTACT_COMMANDS, CONTACT_EVENTS
 
 CREATED_AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 STATE = ContactState(first_name="Ann", email="ann@example.com", phone="+33612345678",
@@ -39,6 +42,12 @@ EXAMPLES: list[Payload] = [
     ContactBlocked(contact_id=1, version=4, blocked_by="usr_1"),
     ContactUnblocked(contact_id=1, version=5),
     ContactDeleted(contact_id=1, version=6, deleted_by="usr_1", email="ann@example.com"),
+    ContactSenderLinked(contact_id=1, version=6,
+                        origin=ContactOrigin(channel_id=3, sender_id="5511987654321")),
+]
+COMMAND_EXAMPLES: list[Payload] = [
+    CreateContactForSender(origin=ContactOrigin(channel_id=3, sender_id="5511987654321"),
+                           first_name="Ana", phone="551187654321"),
 ]
 
 
@@ -55,11 +64,12 @@ def as_dict(data: Payload) -> dict[str, Any]:
 
 def test_every_contact_event_is_registered_under_its_type() -> None:
     assert {m.TYPE for m in EXAMPLES} == {m.TYPE for m in CONTACT_EVENTS}
-    for model in CONTACT_EVENTS:
+    assert {m.TYPE for m in COMMAND_EXAMPLES} == {m.TYPE for m in CONTACT_COMMANDS}
+    for model in (*CONTACT_EVENTS, *CONTACT_COMMANDS):
         assert REGISTRY[model.TYPE] is model
 
 
-@pytest.mark.parametrize("data", EXAMPLES, ids=lambda d: d.TYPE)
+@pytest.mark.parametrize("data", EXAMPLES + COMMAND_EXAMPLES, ids=lambda d: d.TYPE)
 def test_parse_gives_back_the_envelope_that_was_sent(data: Payload) -> None:
     sent = envelope_for(data, source="contacthub/contacts", subject="contact/1",
                         workspace_id="ws_1")
