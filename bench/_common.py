@@ -34,6 +34,7 @@ from deploy.local.stack import (
     stop_all,
     stop_named,
 )
+from shared import topology
 
 BENCH_VAR = REPO_ROOT / "var" / "bench"
 RESULTS = BENCH_VAR / "results.jsonl"
@@ -44,12 +45,9 @@ BROKER_PORT = 29392
 MONGO_PORT = 27317
 GATEWAY_PORT = 28300
 BARE_PORT = 28399
-SERVICE_PORTS = {
-    "contacts": 28301,
-    "channels": 28302,
-    "merge": 28303,
-    "deletion": 28304,
-    "gateway": GATEWAY_PORT,
+#: Each service's bench port: its development port + 20200 (contacts 28301…).
+SERVICE_PORTS = {s.name: s.port + 20_200 for s in topology.BACKENDS} | {
+    topology.GATEWAY.name: GATEWAY_PORT
 }
 
 #: Every bounded wait of the benchmarks gives up after this long.

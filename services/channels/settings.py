@@ -3,13 +3,14 @@
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
+from shared.topology import CHANNELS
 
 
 class ChannelsSettings(ServiceSettings):
     """Everything the channels service reads from its environment."""
 
-    model_config = SettingsConfigDict(env_prefix="CHANNELS_")
+    model_config = SettingsConfigDict(env_prefix=CHANNELS.env_prefix)
 
-    service_name: str = "channels"
-    mongo_database: str = "contacthub_channels"
-    http_port: int = 8102
+    service_name: str = CHANNELS.name
+    mongo_database: str = CHANNELS.database
+    http_port: int = CHANNELS.port

@@ -3,13 +3,14 @@
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
+from shared.topology import DELETION
 
 
 class DeletionSettings(ServiceSettings):
     """Everything the deletion service reads from its environment."""
 
-    model_config = SettingsConfigDict(env_prefix="DELETION_")
+    model_config = SettingsConfigDict(env_prefix=DELETION.env_prefix)
 
-    service_name: str = "deletion"
-    mongo_database: str = "contacthub_deletion"
-    http_port: int = 8104
+    service_name: str = DELETION.name
+    mongo_database: str = DELETION.database
+    http_port: int = DELETION.port

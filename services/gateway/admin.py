@@ -13,13 +13,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from services.gateway.store import WorkspaceStore
 from shared.mongo import make_mongo_client
 from shared.settings import MongoSettings
+from shared.topology import GATEWAY
 
 
 class AdminSettings(BaseSettings, MongoSettings):
     """The part of the gateway's settings the admin commands need (env prefix ``GATEWAY_``)."""
 
-    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore")
-    mongo_database: str = "contacthub_gateway"
+    model_config = SettingsConfigDict(env_prefix=GATEWAY.env_prefix, extra="ignore")
+    mongo_database: str = GATEWAY.database
 
 
 async def create_workspace(

@@ -8,16 +8,19 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from services.gateway.auth import Gateway, install_rate_limit_headers
-from services.gateway.domain import FixedWindowLimiter
+from services.gateway.rate_limit import FixedWindowLimiter
 from services.gateway.routes import contacts, space
+from services.gateway.routing import register
 from services.gateway.settings import GatewaySettings
 from services.gateway.store import WorkspaceStore
 from services.gateway.upstream import Services
 from shared.errors import install_error_handlers
 from shared.mongo import make_mongo_client
 from shared.observability import HealthCheck, health_router, install_http_observability
+from shared.topology import BACKENDS
 
-SERVICES = ("contacts", "channels", "merge", "deletion")
+#: The services behind the gateway; /health checks each.
+SERVICES = tuple(s.name for s in BACKENDS)
 
 
 def build_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -62,8 +65,8 @@ def build_app(settings: GatewaySettings | None = None) -> FastAPI:
     for name in SERVICES:
         checks[name] = _service_check(app, name)
     app.include_router(health_router(checks))
-    app.include_router(contacts.router)
-    app.include_router(space.router)
+    register(app, contacts.ROUTES, tag="contacts")
+    register(app, space.ROUTES, tag="workspace")
     return app
 
 

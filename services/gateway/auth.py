@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi import FastAPI, Request
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.gateway.domain import FixedWindowLimiter, RateDecision, Role, hash_token
+from services.gateway.rate_limit import FixedWindowLimiter, RateDecision
 from services.gateway.store import WorkspaceStore
+from services.gateway.tokens import hash_token
 from services.gateway.upstream import Services
 from shared.errors import ApiError
 from shared.internal import Caller
@@ -54,27 +57,15 @@ class Gateway:
         return caller
 
 
-def get_gateway(request: Request) -> Gateway:
-    """FastAPI dependency: the gateway's dependencies."""
-    gateway: Gateway = request.app.state.gateway
-    return gateway
-
-
-async def authenticated(
-    request: Request,
-    gateway: Gateway = Depends(get_gateway),
-    authorization: str | None = Header(
-        default=None, description="`Bearer <API token>` of one user of one workspace"
-    ),
-) -> Caller:
+async def authenticated(request: Request, gateway: Gateway, authorization: str | None) -> Caller:
     """The caller behind ``Authorization: Bearer <token>``, within its rate limit; else 401/429."""
-    client = request.client.host if request.client else "unknown"
     if not authorization:
         raise ApiError(401, "Authorization header is missing; send 'Authorization: Bearer <token>'")
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise ApiError(401, "Authorization header must be 'Bearer <token>'")
+    client = request.client.host if request.client else "unknown"
     if gateway.cached(token) is None and gateway.failures.peek(client, now=gateway.clock()) == 0:
         retry = int(gateway.failures.window_s)
         raise ApiError(429, "too many failed authentications from this address; retry later",
@@ -95,33 +86,37 @@ async def authenticated(
     return caller
 
 
-def require_roles(*roles: Role) -> Callable[..., Awaitable[Caller]]:
-    """Dependency: the authenticated caller, if its role is one of ``roles``; else 403."""
-
-    async def check(caller: Caller = Depends(authenticated)) -> Caller:
-        if caller.role not in roles:
-            raise ApiError(403, f"role {caller.role!r} may not do this; it needs one of: "
-                                + ", ".join(roles))
-        return caller
-
-    return check
-
-
 def rate_headers(decision: RateDecision) -> dict[str, str]:
     """The X-RateLimit-* headers of a decision."""
     return {"X-RateLimit-Limit": str(decision.limit),
             "X-RateLimit-Remaining": str(decision.remaining)}
 
 
+class RateLimitHeaders:
+    """ASGI middleware: the X-RateLimit-* headers on every answer to an authenticated call,
+    errors included (a plain ASGI wrapper: no task, no stream per request)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the call on; add the headers when the answer starts."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                decision = scope.get("state", {}).get("rate_limit")
+                if isinstance(decision, RateDecision):
+                    headers = MutableHeaders(scope=message)
+                    for name, value in rate_headers(decision).items():
+                        headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def install_rate_limit_headers(app: FastAPI) -> None:
     """Put the X-RateLimit-* headers on every answer to an authenticated call."""
-
-    @app.middleware("http")
-    async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]
-                       ) -> Response:
-        response = await call_next(request)
-        decision = getattr(request.state, "rate_limit", None)
-        if isinstance(decision, RateDecision):
-            for name, value in rate_headers(decision).items():
-                response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(RateLimitHeaders)

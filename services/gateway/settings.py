@@ -4,28 +4,29 @@ from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.settings import HttpSettings, InternalAuthSettings, MongoSettings
+from shared.topology import CHANNELS, CONTACTS, DELETION, GATEWAY, MERGE
 
 
 class ServiceUrls(BaseModel):
-    """Base URLs of the services' internal HTTP APIs."""
+    """Base URLs of the services' internal HTTP APIs (one field per ``topology.BACKENDS``)."""
 
-    contacts: str = "http://127.0.0.1:8101"
-    channels: str = "http://127.0.0.1:8102"
-    merge: str = "http://127.0.0.1:8103"
-    deletion: str = "http://127.0.0.1:8104"
+    contacts: str = CONTACTS.local_url
+    channels: str = CHANNELS.local_url
+    merge: str = MERGE.local_url
+    deletion: str = DELETION.local_url
 
 
 class GatewaySettings(BaseSettings, MongoSettings, HttpSettings, InternalAuthSettings):
     """Everything the gateway reads from its environment."""
 
-    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore",
+    model_config = SettingsConfigDict(env_prefix=GATEWAY.env_prefix, extra="ignore",
                                       env_nested_delimiter="__")
 
-    service_name: str = "gateway"
-    mongo_database: str = "contacthub_gateway"
-    http_port: int = 8000
+    service_name: str = GATEWAY.name
+    mongo_database: str = GATEWAY.database
+    http_port: int = GATEWAY.port
     log_level: str = "INFO"
-    public_url: str = "http://127.0.0.1:8000"
+    public_url: str = GATEWAY.local_url
     service_urls: ServiceUrls = Field(default_factory=ServiceUrls)
     #: Timeout of one call to a service, seconds.
     service_timeout_s: float = Field(default=10.0, gt=0)

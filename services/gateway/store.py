@@ -8,7 +8,8 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from services.gateway.domain import ROLES, Role, hash_token, new_token, token_matches
+from services.gateway.tokens import hash_token, new_token, token_matches
+from shared.api.roles import ROLES, Role
 from shared.contracts.envelope import utcnow
 from shared.internal import Caller
 from shared.mongo import Document

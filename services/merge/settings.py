@@ -3,13 +3,14 @@
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
+from shared.topology import MERGE
 
 
 class MergeSettings(ServiceSettings):
     """Everything the merge service reads from its environment."""
 
-    model_config = SettingsConfigDict(env_prefix="MERGE_")
+    model_config = SettingsConfigDict(env_prefix=MERGE.env_prefix)
 
-    service_name: str = "merge"
-    mongo_database: str = "contacthub_merge"
-    http_port: int = 8103
+    service_name: str = MERGE.name
+    mongo_database: str = MERGE.database
+    http_port: int = MERGE.port

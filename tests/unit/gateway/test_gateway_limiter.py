@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.gateway.domain import FixedWindowLimiter, RateDecision
+from services.gateway.rate_limit import FixedWindowLimiter, RateDecision
 
 
 def burst(limiter: FixedWindowLimiter, key: str, count: int, *, now: float) -> list[RateDecision]:

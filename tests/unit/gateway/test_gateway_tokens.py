@@ -7,13 +7,8 @@ import hashlib
 from typing import Any
 
 from services.gateway.auth import TOKEN_CACHE_S, Gateway
-from services.gateway.domain import (
-    TOKEN_PREFIX,
-    FixedWindowLimiter,
-    hash_token,
-    new_token,
-    token_matches,
-)
+from services.gateway.rate_limit import FixedWindowLimiter
+from services.gateway.tokens import TOKEN_PREFIX, hash_token, new_token, token_matches
 from shared.internal import Caller
 
 

@@ -30,35 +30,16 @@ from pathlib import Path
 from typing import Any
 
 from deploy.local.procs import ProcessSpec, StackError, Started, ensure_running, running_pid, stop
+from shared import topology
+from shared.topology import ServiceSpec
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    """One of our services: ``python -m services.<name>``, configured by ``<env_prefix>*``."""
-
-    name: str
-    env_prefix: str
-    port: int
-    test_port: int
-
-    @property
-    def module(self) -> str:
-        """The module started with ``python -m``."""
-        return f"services.{self.name}"
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
-#: Every service of the design, in start order; the gateway comes last.
-SERVICES: tuple[ServiceSpec, ...] = (
-    ServiceSpec("contacts", "CONTACTS_", 8101, 18101),
-    ServiceSpec("channels", "CHANNELS_", 8102, 18102),
-    ServiceSpec("merge", "MERGE_", 8103, 18103),
-    ServiceSpec("deletion", "DELETION_", 8104, 18104),
-    ServiceSpec("gateway", "GATEWAY_", 8000, 18000),
-)
-SERVICES_BY_NAME = {s.name: s for s in SERVICES}
-GATEWAY = "gateway"
+#: Every service of the design, in start order; the gateway comes last (``shared.topology``).
+SERVICES: tuple[ServiceSpec, ...] = topology.SERVICES
+SERVICES_BY_NAME = topology.SERVICES_BY_NAME
+GATEWAY = topology.GATEWAY.name
 SERVERS = ("broker", "mongo")
 
 
@@ -507,8 +488,3 @@ def ensure_demo_workspace(cfg: StackConfig, *, name: str = "demo") -> dict[str, 
         out.write("\n")
     return demo
 
-
-if __name__ == "__main__":
-    from deploy.local.cli import main
-
-    sys.exit(main())

@@ -1,0 +1,74 @@
+"""What a public route does with a call before handing it on: read the body, run its checks,
+resolve the contact it names for a service other than contacts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request, Response
+
+from services.gateway.auth import Gateway
+from services.gateway.upstream import answer_of
+from shared.errors import ApiError
+from shared.internal import Caller, ResolvedContact
+from shared.topology import CONTACTS
+
+EMPTY_OBJECT = b"{}"
+
+
+async def read_body(request: Request, *, limit: int, required: bool) -> tuple[bytes, Any]:
+    """The request's JSON body as sent (to forward unchanged) and as parsed (for checks).
+
+    400 when it is not JSON (or missing when ``required``), 413 when it is larger than
+    ``limit`` bytes. A missing optional body (or a JSON null, false, 0, "", [] in its place)
+    reads as ``{}``.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, f"body: {declared} bytes is more than the {limit} accepted")
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > limit:
+            raise ApiError(413, f"body: more than the {limit} bytes accepted")
+    if not raw.strip():
+        if required:
+            raise ApiError(400, "body: a JSON body is required")
+        return EMPTY_OBJECT, {}
+    try:
+        parsed = json.loads(raw)
+    except ValueError as exc:
+        raise ApiError(400, f"body: not valid JSON ({exc.args[0]})") from exc
+    if not required and not parsed:
+        return EMPTY_OBJECT, {}
+    return bytes(raw), parsed
+
+
+async def check_assignee(gateway: Gateway, caller: Caller, body: Any) -> None:
+    """An assignee must be a user of the caller's workspace (the gateway owns users)."""
+    if not isinstance(body, dict) or body.get("assignee") is None:
+        return
+    assignee = body["assignee"]
+    if not isinstance(assignee, str) or not await gateway.store.user_in_workspace(
+        caller.workspace_id, assignee
+    ):
+        raise ApiError(422, f"assignee: {assignee!r} is not a user of this workspace")
+
+
+async def resolve_contact(
+    gateway: Gateway, caller: Caller, identifier: str
+) -> ResolvedContact | Response:
+    """The contact ``identifier`` (as sent: ``id:``, ``email:``, ``phone:``, %-encoded) names
+    in the caller's workspace, asked once of the contacts service (which resolves an email or
+    phone matching several contacts to the oldest). Else the contacts service's answer, for
+    the caller: a 404 for a missing or foreign contact, a 400 for a malformed identifier."""
+    answer = await gateway.services.call(
+        CONTACTS.name, "GET", f"/v2/contact/{identifier}", caller=caller
+    )
+    if answer.status_code != 200:
+        return answer_of(CONTACTS.name, answer)
+    try:
+        return ResolvedContact.model_validate_json(answer.content)
+    except ValueError as exc:
+        raise ApiError(502, "the contacts service answered an unreadable contact") from exc

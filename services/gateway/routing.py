@@ -1,0 +1,224 @@
+"""Declarative public routes: a route is a row (``Route``); ``register`` makes each row a
+FastAPI route that authenticates, checks the role, runs the row's checks and forwards the
+call, path and query as sent, to the service that owns it.
+
+FastAPI still sees one endpoint per row, with the row's path and query parameters, body,
+answers and summary, so ``/openapi.json`` documents every route; the gateway only validates
+what it documents (parameters, JSON-ness of the body) and forwards the body's bytes
+unchanged: the owning service validates the rest.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, quote_from_bytes
+
+from fastapi import APIRouter, FastAPI, Header, Path, Query, Request, Response
+from pydantic import TypeAdapter
+
+from services.gateway.auth import Gateway, authenticated
+from services.gateway.forwarding import read_body, resolve_contact
+from shared.api.errors import ErrorBody
+from shared.api.roles import ROLES, Role
+from shared.errors import ApiError
+from shared.internal import Caller
+from shared.topology import BACKENDS, CONTACTS
+
+#: A check of a call's parsed body, run before forwarding (e.g. the assignee check).
+Check = Callable[[Gateway, Caller, Any], Awaitable[None]]
+
+#: Every error a public route may answer, in the ``{code, message}`` shape.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 422, 429, 503)
+}
+#: Documentation of the path parameters the public routes use.
+PATH_PARAMS: dict[str, Any] = {
+    "identifier": Path(
+        description="`id:123`, `email:ann@example.com` or `phone:+33612345678`",
+        examples=["id:42", "email:ann@example.com", "phone:+33612345678"],
+    ),
+}
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?"
+AUTHORIZATION = Header(
+    default=None, description="`Bearer <API token>` of one user of one workspace"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueryParam:
+    """A query parameter the gateway documents and checks (the owner reads it too)."""
+
+    name: str
+    annotation: Any
+    default: Any = None
+    description: str = ""
+    example: Any = None
+    ge: int | None = None
+    le: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Route:
+    """One public route: where it goes, who may call it and what OpenAPI says about it.
+
+    Rows register in order: a literal path (``/v2/contact/list``) must come before a
+    parameter path of the same shape (``/v2/contact/{identifier}``).
+    """
+
+    method: str
+    path: str
+    #: The service that owns the route's data (``shared.topology``).
+    service: str
+    #: Operation name (the OpenAPI operationId is built from it).
+    name: str
+    summary: str
+    description: str = ""
+    #: Model of the answer (OpenAPI only: the owner's answer is passed on as it is).
+    answer: Any = None
+    status_code: int = 200
+    roles: tuple[Role, ...] = ROLES
+    #: Model or type of the JSON body (OpenAPI; the gateway checks only that it is JSON).
+    body: Any = None
+    #: False: a missing body is sent on as ``{}``.
+    body_required: bool = True
+    body_example: Any = None
+    query: tuple[QueryParam, ...] = ()
+    checks: tuple[Check, ...] = ()
+    #: Ask contacts for the ``{identifier}`` first; forward ``id:N`` and the contact's
+    #: phone and email (``shared.internal.ResolvedContact``) to the owner.
+    resolve_contact: bool = False
+
+
+def register(app: FastAPI | APIRouter, routes: Sequence[Route], *, tag: str) -> None:
+    """Add every row of ``routes`` to ``app`` as a documented FastAPI route."""
+    owners = {s.name for s in BACKENDS}
+    for route in routes:
+        if route.service not in owners:
+            raise ValueError(f"{route.method} {route.path}: no service {route.service!r}")
+        if route.resolve_contact and (
+            "{identifier}" not in route.path or route.service == CONTACTS.name
+        ):
+            raise ValueError(f"{route.method} {route.path}: nothing to resolve for contacts")
+        app.add_api_route(
+            route.path,
+            _endpoint(route),
+            methods=[route.method],
+            name=route.name,
+            summary=route.summary,
+            description=route.description,
+            response_model=route.answer,
+            status_code=route.status_code,
+            responses=ERRORS,
+            tags=[tag],
+            openapi_extra=_body_doc(route) if route.body is not None else None,
+        )
+
+
+def _endpoint(route: Route) -> Callable[..., Awaitable[Response]]:
+    """The endpoint of one row; everything it needs per call is worked out here, once."""
+    service, method = route.service, route.method
+    roles = None if set(route.roles) >= set(ROLES) else frozenset(route.roles)
+    needs = ", ".join(route.roles)
+    reads_body, body_required, checks = route.body is not None, route.body_required, route.checks
+    segment = route.path.split("/").index("{identifier}") if route.resolve_contact else -1
+
+    async def endpoint(request: Request, authorization: str | None = None, **_: Any) -> Response:
+        gateway: Gateway = request.app.state.gateway
+        caller = await authenticated(request, gateway, authorization)
+        if roles is not None and caller.role not in roles:
+            raise ApiError(403, f"role {caller.role!r} may not do this; it needs one of: {needs}")
+        content = None
+        if reads_body:
+            content, parsed = await read_body(
+                request, limit=gateway.max_body_bytes, required=body_required
+            )
+            for check in checks:
+                await check(gateway, caller, parsed)
+        scope = request.scope
+        path = _raw_path(scope)
+        headers = None
+        if segment >= 0:
+            parts = path.split("/")
+            contact = await resolve_contact(gateway, caller, parts[segment])
+            if isinstance(contact, Response):
+                return contact
+            parts[segment] = f"id:{contact.id}"
+            path, headers = "/".join(parts), contact.headers()
+        query = scope["query_string"]
+        target = f"{path}?{_as_text(query, safe=_QUERY_SAFE)}" if query else path
+        return await gateway.services.forward(
+            service, method, target, caller=caller, content=content, headers=headers
+        )
+
+    endpoint.__name__ = route.name
+    endpoint.__doc__ = route.description
+    endpoint.__signature__ = _signature(route)  # type: ignore[attr-defined]
+    return endpoint
+
+
+def _raw_path(scope: MutableMapping[str, Any]) -> str:
+    """The path as the caller sent it: an identifier with an encoded ?, # or / must reach the
+    owner as sent (some servers put the query in ``raw_path``; it is cut off here)."""
+    raw: bytes | None = scope.get("raw_path")
+    if raw is None:
+        return quote(scope["path"])
+    return _as_text(raw.partition(b"?")[0], safe=_PATH_SAFE)
+
+
+def _as_text(raw: bytes, *, safe: str) -> str:
+    """Bytes of a URL as text; bytes beyond ASCII (a client that did not encode them)
+    %-encoded, so the owner decodes them as the gateway would have."""
+    return raw.decode("ascii") if raw.isascii() else quote_from_bytes(raw, safe=safe)
+
+
+def _signature(route: Route) -> inspect.Signature:
+    """What FastAPI reads to document and check a row's parameters."""
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    params = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                annotation=Request)]
+    for part in route.path.split("/"):
+        if part.startswith("{") and part.endswith("}"):
+            name = part[1:-1]
+            params.append(inspect.Parameter(name, keyword, annotation=str,
+                                            default=PATH_PARAMS.get(name, Path())))
+    for q in route.query:
+        examples = None if q.example is None else [q.example]
+        default = Query(default=q.default, ge=q.ge, le=q.le, description=q.description,
+                        examples=examples)
+        params.append(inspect.Parameter(q.name, keyword, annotation=q.annotation,
+                                        default=default))
+    params.append(inspect.Parameter("authorization", keyword, annotation=str | None,
+                                    default=AUTHORIZATION))
+    return inspect.Signature(params, return_annotation=Response)
+
+
+def _body_doc(route: Route) -> dict[str, Any]:
+    """``openapi_extra`` describing the JSON body of a row (forwarded, not re-validated)."""
+    schema = _inline_refs(TypeAdapter(route.body).json_schema())
+    content: dict[str, Any] = {"schema": schema}
+    if route.body_example is not None:
+        content["example"] = route.body_example
+    return {"requestBody": {"required": route.body_required,
+                            "content": {"application/json": content}}}
+
+
+def _inline_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """Replace ``#/$defs/X`` references by their definitions (OpenAPI bodies stand alone)."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return walk(defs[ref.removeprefix("#/$defs/")])
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    result: dict[str, Any] = walk(schema)
+    return result

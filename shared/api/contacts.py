@@ -1,0 +1,118 @@
+"""Shapes of the public ``/v2/contact`` API: a contact, its input, the list query and the
+answers of actions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from shared.api.space import TAG_NAME_MAX_CHARS
+
+#: Tag names per call of ``POST`` / ``DELETE /v2/contact/{identifier}/tag``.
+TAGS_PER_CALL_MAX = 10
+
+ContactStatus = Literal["open", "close"]
+#: Condition categories of the contact list filter.
+Category = Literal["contactField", "contactTag"]
+CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
+#: Condition operators of the contact list filter.
+Operator = Literal[
+    "isEqualTo", "isNotEqualTo", "exists", "doesNotExist", "hasAnyOf", "hasAllOf", "hasNoneOf",
+    "isGreaterThan", "isLessThan", "isTimestampAfter", "isTimestampBefore",
+]  # fmt: skip
+OPERATORS: tuple[str, ...] = Operator.__args__  # type: ignore[attr-defined]
+
+#: Body of ``POST /v2/contact/{identifier}/tag``: 1-10 tag names.
+TagNames = Annotated[
+    list[Annotated[str, StringConstraints(max_length=TAG_NAME_MAX_CHARS)]],
+    Field(min_length=1, max_length=TAGS_PER_CALL_MAX, examples=[["vip", "newsletter"]]),
+]
+
+
+class CustomFieldValue(BaseModel):
+    """One custom field value of a contact."""
+
+    name: str = Field(examples=["plan"])
+    value: Any = Field(examples=["gold"])
+
+
+class ContactInput(BaseModel):
+    """Fields of a create / update / upsert; absent fields are untouched, null clears."""
+
+    firstName: str | None = Field(default=None, examples=["Ann"])
+    lastName: str | None = Field(default=None, examples=["Lee"])
+    phone: str | None = Field(default=None, examples=["+33612345678"],
+                              description="Any format; national numbers use the workspace region")
+    email: str | None = Field(default=None, examples=["ann@example.com"])
+    language: str | None = Field(default=None, examples=["fr"])
+    profilePic: str | None = None
+    countryCode: str | None = Field(default=None, examples=["FR"],
+                                    description="Set by hand: never overwritten from the phone")
+    assignee: str | None = Field(default=None, description="User id of the workspace")
+    custom_fields: list[CustomFieldValue] | None = None
+
+
+class Contact(BaseModel):
+    """A contact as the API shows it."""
+
+    id: int = Field(examples=[42])
+    firstName: str | None = None
+    lastName: str | None = None
+    phone: str | None = Field(default=None, examples=["+33612345678"])
+    email: str | None = None
+    language: str | None = None
+    profilePic: str | None = None
+    countryCode: str | None = Field(default=None, examples=["FR"])
+    status: ContactStatus | None = None
+    tags: list[str] = Field(default_factory=list, examples=[["vip"]])
+    assignee: str | None = None
+    custom_fields: list[CustomFieldValue] = Field(default_factory=list)
+    created_at: int = Field(examples=[1795601592])
+    blocked: bool = False
+
+
+class ContactAction(BaseModel):
+    """Answer of an action on a contact."""
+
+    contactId: int = Field(examples=[42])
+
+
+class Pagination(BaseModel):
+    """Links to the neighbouring pages."""
+
+    next: str | None = None
+    previous: str | None = None
+
+
+class ContactList(BaseModel):
+    """One page of contacts."""
+
+    items: list[Contact]
+    pagination: Pagination
+
+
+class Condition(BaseModel):
+    """One filter condition of the contact list."""
+
+    category: Category
+    field: str | None = Field(default=None, examples=["countryCode"])
+    operator: Operator
+    value: Any = Field(default=None, examples=["FR"])
+
+
+class ListRequest(BaseModel):
+    """Body of ``POST /v2/contact/list``."""
+
+    search: str | None = Field(default=None, examples=["ann"])
+    timezone: str | None = Field(default=None, examples=["Europe/Paris"])
+    filter: dict[Literal["$and", "$or"], list[Condition | dict[str, Any]]] | None = Field(
+        default=None,
+        examples=[{"$and": [{"category": "contactField", "field": "countryCode",
+                             "operator": "isEqualTo", "value": "FR"}]}],
+    )
+    blocked: bool | None = Field(
+        default=False,
+        description="Blocked contacts are listed apart: false (default) leaves them out, "
+        "true lists only them, null lists everyone",
+    )

@@ -1,0 +1,259 @@
+"""Declarative gateway routes: a row becomes a documented route that checks the caller and
+forwards the call as sent; a "resolve the contact" row asks contacts once, then forwards
+``id:N`` and the contact's phone and email to the owner.
+
+The services behind the gateway are one fake (``httpx.MockTransport``) that records every
+call it receives and answers like the contacts service would.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.gateway.auth import Gateway, install_rate_limit_headers
+from services.gateway.forwarding import check_assignee
+from services.gateway.rate_limit import FixedWindowLimiter
+from services.gateway.routes import contacts, space
+from services.gateway.routing import Route, register
+from services.gateway.settings import GatewaySettings
+from services.gateway.upstream import Services
+from shared.api.contacts import ContactAction, ContactInput
+from shared.api.roles import MANAGERS
+from shared.errors import install_error_handlers
+from shared.internal import (
+    CONTACT_EMAIL_HEADER,
+    CONTACT_ID_HEADER,
+    CONTACT_PHONE_HEADER,
+    INTERNAL_TOKEN_HEADER,
+    WORKSPACE_HEADER,
+    Caller,
+    ResolvedContact,
+    resolved_contact,
+)
+
+INTERNAL_TOKEN = "internal-" + "x" * 32
+TOKENS = {
+    "cht_owner": Caller(workspace_id="ws_a", user_id="usr_owner", role="owner"),
+    "cht_agent": Caller(workspace_id="ws_a", user_id="usr_agent", role="agent"),
+    "cht_other": Caller(workspace_id="ws_b", user_id="usr_b", role="owner"),
+}
+#: Contacts of workspace ws_a as the contacts service would answer them.
+CONTACTS_OF_A = {
+    "id:7": {"id": 7, "firstName": "Ann", "phone": "+33612345678", "email": "ann@exämple.com",
+             "tags": [], "custom_fields": [], "created_at": 1, "blocked": False},
+}
+CONTACTS_OF_A["email:ann%40ex%C3%A4mple.com"] = CONTACTS_OF_A["id:7"]
+CONTACTS_OF_A["phone:%2B33612345678"] = CONTACTS_OF_A["id:7"]
+
+#: Rows like the ones the channels and merge issues will add.
+OTHER_ROUTES = (
+    Route(method="GET", path="/v2/contact/{identifier}/channels", service="channels",
+          name="list_channels", summary="Channels of a contact", resolve_contact=True),
+    Route(method="POST", path="/v2/contact/{identifier}/message", service="channels",
+          name="send_message", summary="Send a message", body=dict[str, Any],
+          resolve_contact=True),
+    Route(method="DELETE", path="/v2/contact/{identifier}/merge_suggestions", service="merge",
+          name="dismiss_suggestions", summary="Dismiss merge suggestions", roles=MANAGERS,
+          resolve_contact=True),
+    Route(method="PUT", path="/v2/thing/{identifier}", service="merge", name="put_thing",
+          summary="A body with an assignee check", answer=ContactAction, body=ContactInput,
+          checks=(check_assignee,)),
+)
+
+
+@dataclass
+class Upstream:
+    """Every service behind the gateway: records the calls, answers like contacts."""
+
+    calls: list[httpx.Request] = field(default_factory=list)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """One call to one service."""
+        self.calls.append(request)
+        service = request.url.port
+        if service == 8101 and request.method == "GET":
+            identifier = request.url.raw_path.decode().split("/")[3]
+            if request.headers[WORKSPACE_HEADER] != "ws_a" or identifier not in CONTACTS_OF_A:
+                return httpx.Response(404, json={"code": 404, "message": "contact not found"})
+            return httpx.Response(200, json=CONTACTS_OF_A[identifier],
+                                  headers={"X-Identifier-Matches": "2"})
+        return httpx.Response(200, json={"ok": True}, headers={"Set-Cookie": "not=passed"})
+
+    def to(self, port: int) -> list[httpx.Request]:
+        """The calls one service received."""
+        return [c for c in self.calls if c.url.port == port]
+
+
+class FakeStore:
+    """The gateway's users and tokens."""
+
+    async def caller_for_token(self, token: str) -> Caller | None:
+        return TOKENS.get(token)
+
+    async def user_in_workspace(self, workspace_id: str, user_id: str) -> bool:
+        return user_id in {c.user_id for c in TOKENS.values() if c.workspace_id == workspace_id}
+
+
+@pytest.fixture
+async def upstream() -> Upstream:
+    return Upstream()
+
+
+@pytest.fixture
+async def client(upstream: Upstream) -> AsyncIterator[httpx.AsyncClient]:
+    """A gateway app with the real rows and ``OTHER_ROUTES``, in front of ``upstream``."""
+    settings = GatewaySettings(internal_token=INTERNAL_TOKEN, public_url="https://api.test")
+    services = Services(settings, transport=httpx.MockTransport(upstream.handle))
+    app = FastAPI()
+    install_error_handlers(app)
+    install_rate_limit_headers(app)
+    register(app, contacts.ROUTES, tag="contacts")
+    register(app, space.ROUTES, tag="workspace")
+    register(app, OTHER_ROUTES, tag="others")
+    fake: Any = FakeStore()
+    app.state.gateway = Gateway(store=fake, services=services,
+                                limiter=FixedWindowLimiter(1000, 1.0))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://gateway.test") as http:
+        yield http
+    await services.close()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_a_resolving_route_asks_contacts_once_and_forwards_id_phone_and_email(
+    client: httpx.AsyncClient, upstream: Upstream
+) -> None:
+    answer = await client.get("/v2/contact/email:ann%40ex%C3%A4mple.com/channels?limit=5",
+                              headers=bearer("cht_agent"))
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"ok": True}
+    assert "set-cookie" not in answer.headers
+    assert answer.headers["X-RateLimit-Remaining"] == "999"
+
+    [asked] = upstream.to(8101)
+    assert asked.method == "GET"
+    assert asked.url.raw_path == b"/v2/contact/email:ann%40ex%C3%A4mple.com"
+    assert asked.headers[INTERNAL_TOKEN_HEADER] == INTERNAL_TOKEN
+    assert asked.headers[WORKSPACE_HEADER] == "ws_a"
+    [sent] = upstream.to(8102)
+    assert (sent.method, sent.url.raw_path) == ("GET", b"/v2/contact/id:7/channels?limit=5")
+    assert sent.headers[CONTACT_ID_HEADER] == "7"
+    assert sent.headers[INTERNAL_TOKEN_HEADER] == INTERNAL_TOKEN
+    assert sent.headers["X-User-Role"] == "agent"
+    # What the owner reads back with shared.internal.resolved_contact: the values as stored.
+    contact = await resolved_contact(
+        x_contact_id=int(sent.headers[CONTACT_ID_HEADER]),
+        x_contact_phone=sent.headers[CONTACT_PHONE_HEADER],
+        x_contact_email=sent.headers[CONTACT_EMAIL_HEADER],
+    )
+    assert contact == ResolvedContact(id=7, phone="+33612345678", email="ann@exämple.com")
+
+
+async def test_a_resolving_route_forwards_the_body_as_sent(
+    client: httpx.AsyncClient, upstream: Upstream
+) -> None:
+    body = b'{"text":  "h\\u00e9llo",\n "n": 1.50}'
+    answer = await client.post("/v2/contact/phone:%2B33612345678/message", content=body,
+                               headers=bearer("cht_owner"))
+    assert answer.status_code == 200, answer.text
+    [sent] = upstream.to(8102)
+    assert sent.url.raw_path == b"/v2/contact/id:7/message"
+    assert sent.content == body, "the gateway forwards the bytes, never re-serialises them"
+    assert sent.headers["Content-Type"] == "application/json"
+
+
+async def test_a_missing_or_foreign_contact_is_the_same_404_and_the_owner_is_not_called(
+    client: httpx.AsyncClient, upstream: Upstream
+) -> None:
+    missing = await client.get("/v2/contact/id:999/channels", headers=bearer("cht_owner"))
+    foreign = await client.get("/v2/contact/id:7/channels", headers=bearer("cht_other"))
+    for answer in (missing, foreign):
+        assert answer.status_code == 404, answer.text
+        assert answer.json() == {"code": 404, "message": "contact not found"}
+    assert len(upstream.to(8101)) == 2
+    assert upstream.to(8102) == []
+
+
+async def test_roles_of_a_row_are_checked_before_anything_is_asked(
+    client: httpx.AsyncClient, upstream: Upstream
+) -> None:
+    answer = await client.delete("/v2/contact/id:7/merge_suggestions",
+                                 headers=bearer("cht_agent"))
+    assert answer.status_code == 403, answer.text
+    assert "agent" in answer.json()["message"]
+    assert upstream.calls == []
+    answer = await client.delete("/v2/contact/id:7/merge_suggestions",
+                                 headers=bearer("cht_owner"))
+    assert answer.status_code == 200, answer.text
+    assert [c.url.raw_path for c in upstream.to(8103)] == [
+        b"/v2/contact/id:7/merge_suggestions"]
+
+
+async def test_a_contacts_row_forwards_path_query_and_answer_unchanged(
+    client: httpx.AsyncClient, upstream: Upstream
+) -> None:
+    answer = await client.get("/v2/contact/email:ann%40ex%C3%A4mple.com",
+                              headers=bearer("cht_owner"))
+    assert answer.status_code == 200
+    assert answer.headers["X-Identifier-Matches"] == "2"
+    assert answer.json()["id"] == 7
+    listing = await client.post("/v2/contact/list?limit=3&cursorId=9", headers=bearer("cht_owner"))
+    assert listing.status_code == 200, listing.text
+    sent = upstream.to(8101)[-1]
+    assert sent.url.raw_path == b"/v2/contact/list?limit=3&cursorId=9"
+    assert sent.content == b"{}", "a missing optional body goes on as {}"
+    assert sent.headers["X-Public-Url"] == "https://api.test"
+
+
+async def test_the_gateway_checks_what_it_documents(
+    client: httpx.AsyncClient, upstream: Upstream
+) -> None:
+    owner = bearer("cht_owner")
+    assert (await client.get("/v2/contact/id:7")).status_code == 401
+    bad_limit = await client.post("/v2/contact/list?limit=101", headers=owner)
+    assert bad_limit.status_code == 422 and "limit" in bad_limit.json()["message"]
+    not_json = await client.put("/v2/contact/id:7", headers=owner, content=b"{nope")
+    assert not_json.status_code == 400 and "not valid JSON" in not_json.json()["message"]
+    assert not_json.headers["X-RateLimit-Limit"] == "1000"
+    missing = await client.post("/v2/contact/id:7/tag", headers=owner)
+    assert missing.status_code == 400 and "required" in missing.json()["message"]
+    stranger = await client.put("/v2/thing/x", headers=owner, json={"assignee": "usr_b"})
+    assert stranger.status_code == 422 and "assignee" in stranger.json()["message"]
+    colleague = await client.put("/v2/thing/x", headers=owner, json={"assignee": "usr_agent"})
+    assert colleague.status_code == 200, colleague.text
+    assert [c.url.raw_path for c in upstream.calls] == [b"/v2/thing/x"]
+    assert json.loads(upstream.calls[0].content) == {"assignee": "usr_agent"}
+
+
+def test_every_row_is_documented_with_its_parameters_and_body() -> None:
+    app = FastAPI()
+    register(app, OTHER_ROUTES, tag="others")
+    paths = app.openapi()["paths"]
+    channels = paths["/v2/contact/{identifier}/channels"]["get"]
+    assert channels["summary"] == "Channels of a contact"
+    assert {p["name"] for p in channels["parameters"]} == {"identifier", "authorization"}
+    assert {"401", "403", "404", "422", "429"} <= set(channels["responses"])
+    thing = paths["/v2/thing/{identifier}"]["put"]
+    assert "firstName" in thing["requestBody"]["content"]["application/json"]["schema"][
+        "properties"]
+
+
+def test_a_row_that_cannot_be_served_is_refused_at_start() -> None:
+    app = FastAPI()
+    with pytest.raises(ValueError, match="no service"):
+        register(app, [Route(method="GET", path="/v2/x", service="billing", name="x",
+                             summary="x")], tag="x")
+    with pytest.raises(ValueError, match="nothing to resolve"):
+        register(app, [Route(method="GET", path="/v2/contact/{identifier}/x",
+                             service="contacts", name="x", summary="x",
+                             resolve_contact=True)], tag="x")
