@@ -1,4 +1,8 @@
-"""Internal HTTP API of the contacts service (called by the gateway only, same paths as /v2)."""
+"""Internal HTTP API of the contacts service (called by the gateway only, same paths as /v2).
+
+Each route builds one command from what it received (`api_shapes`: parsed, validated) and
+hands it to `Contacts.handle`; the answer is mapped back to the public JSON shape.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,30 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
-from services.contacts.domain.contact import to_api
-from services.contacts.handlers import ContactsService
+from services.contacts.api_shapes import (
+    add_tags_command,
+    create_command,
+    create_custom_field_command,
+    create_tag_command,
+    delete_tag_command,
+    identify,
+    list_command,
+    remove_tags_command,
+    set_field_order_command,
+    to_api,
+    update_command,
+    update_tag_command,
+    upsert_command,
+)
+from services.contacts.handlers import Contacts
+from services.contacts.handlers.commands import (
+    DeleteContact,
+    GetContact,
+    GetFieldOrder,
+    ListCustomFields,
+    ListTags,
+    SetBlocked,
+)
 from shared.internal import Caller, current_caller
 
 router = APIRouter()
@@ -17,9 +43,9 @@ router = APIRouter()
 ANY_BODY = Body(default=None)
 
 
-def service(request: Request) -> ContactsService:
-    """The use cases, built at start-up."""
-    contacts: ContactsService = request.app.state.runtime.deps["contacts"]
+def contacts_of(request: Request) -> Contacts:
+    """The wired handlers, built at start-up (`app.bootstrap`)."""
+    contacts: Contacts = request.app.state.contacts
     return contacts
 
 
@@ -36,11 +62,11 @@ async def list_contacts(
     before_id: int | None = Query(default=None, alias="beforeId", ge=1),
     public_url: str = Header(default="", alias="X-Public-Url"),
     caller: Caller = Depends(current_caller),
-    contacts: ContactsService = Depends(service),
+    contacts: Contacts = Depends(contacts_of),
 ) -> dict[str, Any]:
     """A page of contacts, newest first; `cursorId` pages forward, `beforeId` back."""
-    page = await contacts.list_contacts(caller, body if body is not None else {}, limit=limit,
-                               after=cursor_id, before=before_id)
+    page = await contacts.handle(
+        list_command(caller, body, limit=limit, after=cursor_id, before=before_id))
     base = f"{public_url}/v2/contact/list?"
     items = [to_api(c, custom_field_defs=page.custom_fields) for c in page.contacts]
     return {
@@ -57,24 +83,25 @@ async def list_contacts(
 @router.post("/v2/contact/create_or_update/{identifier}")
 async def upsert(identifier: str, body: Any = ANY_BODY,
                  caller: Caller = Depends(current_caller),
-                 contacts: ContactsService = Depends(service)) -> dict[str, int]:
+                 contacts: Contacts = Depends(contacts_of)) -> dict[str, int]:
     """Update the contact or create it."""
-    return action(await contacts.upsert(caller, identifier, body))
+    return action(await contacts.handle(upsert_command(caller, identifier, body)))
 
 
 @router.post("/v2/contact/{identifier}")
 async def create(identifier: str, body: Any = ANY_BODY,
                  caller: Caller = Depends(current_caller),
-                 contacts: ContactsService = Depends(service)) -> dict[str, int]:
-    """Create a contact."""
-    return action(await contacts.create(caller, identifier, body))
+                 contacts: Contacts = Depends(contacts_of)) -> dict[str, int]:
+    """Create a contact; the `email:`/`phone:` identifier sets that field."""
+    return action(await contacts.handle(create_command(caller, identifier, body)))
 
 
 @router.get("/v2/contact/{identifier}")
 async def get(identifier: str, caller: Caller = Depends(current_caller),
-              contacts: ContactsService = Depends(service)) -> JSONResponse:
+              contacts: Contacts = Depends(contacts_of)) -> JSONResponse:
     """A contact; `X-Identifier-Matches` says how many contacts the identifier matched."""
-    found = await contacts.get(caller, identifier)
+    found = await contacts.handle(
+        GetContact(caller=caller, identifier=identify(caller, identifier)))
     headers = {"X-Identifier-Matches": str(found.matches)}
     if found.matches > 1:
         headers["X-Identifier-Resolution"] = "oldest"
@@ -85,101 +112,104 @@ async def get(identifier: str, caller: Caller = Depends(current_caller),
 @router.put("/v2/contact/{identifier}")
 async def update(identifier: str, body: Any = ANY_BODY,
                  caller: Caller = Depends(current_caller),
-                 contacts: ContactsService = Depends(service)) -> dict[str, int]:
+                 contacts: Contacts = Depends(contacts_of)) -> dict[str, int]:
     """Partial update."""
-    return action(await contacts.update(caller, identifier, body))
+    return action(await contacts.handle(update_command(caller, identifier, body)))
 
 
 @router.delete("/v2/contact/{identifier}")
 async def delete(identifier: str, caller: Caller = Depends(current_caller),
-                 contacts: ContactsService = Depends(service)) -> dict[str, int]:
+                 contacts: Contacts = Depends(contacts_of)) -> dict[str, int]:
     """Delete for good."""
-    return action(await contacts.delete(caller, identifier))
+    command = DeleteContact(caller=caller, identifier=identify(caller, identifier))
+    return action(await contacts.handle(command))
 
 
 @router.post("/v2/contact/{identifier}/tag")
 async def add_tags(identifier: str, body: Any = ANY_BODY,
                    caller: Caller = Depends(current_caller),
-                   contacts: ContactsService = Depends(service)) -> dict[str, int]:
+                   contacts: Contacts = Depends(contacts_of)) -> dict[str, int]:
     """Assign tags."""
-    return action(await contacts.add_tags(caller, identifier, body))
+    return action(await contacts.handle(add_tags_command(caller, identifier, body)))
 
 
 @router.delete("/v2/contact/{identifier}/tag")
 async def remove_tags(identifier: str, body: Any = ANY_BODY,
                       caller: Caller = Depends(current_caller),
-                      contacts: ContactsService = Depends(service)) -> dict[str, int]:
+                      contacts: Contacts = Depends(contacts_of)) -> dict[str, int]:
     """Remove tags."""
-    return action(await contacts.remove_tags(caller, identifier, body))
+    return action(await contacts.handle(remove_tags_command(caller, identifier, body)))
 
 
 @router.post("/v2/contact/{identifier}/block")
 async def block(identifier: str, caller: Caller = Depends(current_caller),
-                contacts: ContactsService = Depends(service)) -> dict[str, int]:
+                contacts: Contacts = Depends(contacts_of)) -> dict[str, int]:
     """Block."""
-    return action(await contacts.set_blocked(caller, identifier, blocked=True))
+    command = SetBlocked(caller=caller, identifier=identify(caller, identifier), blocked=True)
+    return action(await contacts.handle(command))
 
 
 @router.post("/v2/contact/{identifier}/unblock")
 async def unblock(identifier: str, caller: Caller = Depends(current_caller),
-                  contacts: ContactsService = Depends(service)) -> dict[str, int]:
+                  contacts: Contacts = Depends(contacts_of)) -> dict[str, int]:
     """Unblock."""
-    return action(await contacts.set_blocked(caller, identifier, blocked=False))
+    command = SetBlocked(caller=caller, identifier=identify(caller, identifier), blocked=False)
+    return action(await contacts.handle(command))
 
 
 @router.get("/v2/space/tag")
 async def list_tags(caller: Caller = Depends(current_caller),
-                    contacts: ContactsService = Depends(service)) -> list[dict[str, Any]]:
+                    contacts: Contacts = Depends(contacts_of)) -> list[dict[str, Any]]:
     """The tag catalog."""
-    return [t.model_dump() for t in await contacts.tags(caller)]
+    return [t.model_dump() for t in await contacts.handle(ListTags(caller=caller))]
 
 
 @router.post("/v2/space/tag", status_code=201)
 async def create_tag(body: Any = ANY_BODY, caller: Caller = Depends(current_caller),
-                     contacts: ContactsService = Depends(service)) -> dict[str, Any]:
+                     contacts: Contacts = Depends(contacts_of)) -> dict[str, Any]:
     """Add a catalog tag."""
-    return (await contacts.create_tag(caller, body)).model_dump()
+    return (await contacts.handle(create_tag_command(caller, body))).model_dump()
 
 
 @router.put("/v2/space/tag")
 async def update_tag(body: Any = ANY_BODY, caller: Caller = Depends(current_caller),
-                     contacts: ContactsService = Depends(service)) -> dict[str, Any]:
+                     contacts: Contacts = Depends(contacts_of)) -> dict[str, Any]:
     """Rename or restyle a catalog tag."""
-    return (await contacts.update_tag(caller, body)).model_dump()
+    return (await contacts.handle(update_tag_command(caller, body))).model_dump()
 
 
 @router.delete("/v2/space/tag")
 async def delete_tag(body: Any = ANY_BODY, caller: Caller = Depends(current_caller),
-                     contacts: ContactsService = Depends(service)) -> dict[str, str]:
+                     contacts: Contacts = Depends(contacts_of)) -> dict[str, str]:
     """Delete a catalog tag."""
-    await contacts.delete_tag(caller, body)
+    await contacts.handle(delete_tag_command(caller, body))
     return {"status": "deleted"}
 
 
 @router.get("/v2/space/custom_field")
 async def list_custom_fields(caller: Caller = Depends(current_caller),
-                             contacts: ContactsService = Depends(service)
+                             contacts: Contacts = Depends(contacts_of)
                              ) -> list[dict[str, Any]]:
     """Custom field definitions."""
-    return [d.model_dump() for d in await contacts.custom_fields(caller)]
+    return [d.model_dump() for d in await contacts.handle(ListCustomFields(caller=caller))]
 
 
 @router.post("/v2/space/custom_field", status_code=201)
 async def create_custom_field(body: Any = ANY_BODY, caller: Caller = Depends(current_caller),
-                              contacts: ContactsService = Depends(service)) -> dict[str, Any]:
+                              contacts: Contacts = Depends(contacts_of)) -> dict[str, Any]:
     """Define a custom field."""
-    return (await contacts.create_custom_field(caller, body)).model_dump()
+    return (await contacts.handle(create_custom_field_command(caller, body))).model_dump()
 
 
 @router.get("/v2/space/contact_field_order")
 async def get_field_order(caller: Caller = Depends(current_caller),
-                          contacts: ContactsService = Depends(service)) -> dict[str, Any]:
+                          contacts: Contacts = Depends(contacts_of)) -> dict[str, Any]:
     """The details-view field order."""
-    return {"fields": await contacts.field_order(caller)}
+    return {"fields": await contacts.handle(GetFieldOrder(caller=caller))}
 
 
 @router.put("/v2/space/contact_field_order")
 async def set_field_order(body: Any = ANY_BODY, caller: Caller = Depends(current_caller),
-                          contacts: ContactsService = Depends(service)) -> dict[str, Any]:
+                          contacts: Contacts = Depends(contacts_of)) -> dict[str, Any]:
     """Save the details-view field order."""
-    return {"fields": await contacts.set_field_order(caller, body)}
+    return {"fields": await contacts.handle(set_field_order_command(caller, body))}

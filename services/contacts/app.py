@@ -1,9 +1,10 @@
-"""Wiring of the contacts service: stores, use cases, routes, the event contract."""
+"""Wiring of the contacts service: `bootstrap` (handlers and their dependencies) and the app."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,39 +14,57 @@ from faststream.specification import AsyncAPI
 
 from services.contacts.api import router
 from services.contacts.domain.errors import DomainError
-from services.contacts.handlers import ContactsService
+from services.contacts.handlers import Contacts, Deps
+from services.contacts.handlers.repositories import CatalogRepository, ContactRepository
 from services.contacts.settings import ContactsSettings
 from services.contacts.store import CatalogStore, ContactStore
 from shared.contracts import Envelope
 from shared.contracts.contacts import CONTACT_EVENTS
+from shared.contracts.envelope import utcnow
 from shared.errors import error_response
 from shared.kafka import make_broker
-from shared.mongo import MongoTransactions
 from shared.service import Runtime, create_service_app
+from shared.unit_of_work import UnitOfWork
 
-ServiceFactory = Callable[[Runtime, ContactsSettings], Awaitable[ContactsService]]
 
+def bootstrap(
+    settings: ContactsSettings,
+    *,
+    runtime: Runtime | None = None,
+    uow: UnitOfWork | None = None,
+    contacts: ContactRepository | None = None,
+    catalog: CatalogRepository | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Contacts:
+    """Wire the handlers once: MongoDB from `runtime` for whatever is not overridden.
 
-async def mongo_contacts_service(rt: Runtime, settings: ContactsSettings) -> ContactsService:
-    """The use cases on MongoDB: the stores, transactions of the process's client, its outbox."""
-    contacts, catalog = ContactStore(rt.db), CatalogStore(rt.db)
-    await contacts.ensure_indexes()
-    await catalog.ensure_indexes()
-    return ContactsService(
-        transactions=MongoTransactions(rt.client), contacts=contacts, catalog=catalog,
-        outbox=rt.outbox, topic=settings.topics.contacts_events,
+    Tests pass in-memory fakes for everything and no runtime.
+    """
+
+    def mongo() -> Runtime:
+        if runtime is None:
+            raise ValueError("bootstrap: give a runtime, or every dependency it would build")
+        return runtime
+
+    deps = Deps(
+        uow=uow if uow is not None else mongo().uow,
+        contacts=contacts if contacts is not None else ContactStore(mongo().db),
+        catalog=catalog if catalog is not None else CatalogStore(mongo().db),
+        topic=settings.topics.contacts_events,
+        clock=clock or utcnow,
         tag_batch_size=settings.tag_batch_size,
     )
+    return Contacts(deps)
 
 
-def build_app(
-    settings: ContactsSettings | None = None, *, service: ServiceFactory = mongo_contacts_service
-) -> FastAPI:
-    """The contacts service's app; `settings` overrides the environment, `service` the wiring."""
+def build_app(settings: ContactsSettings | None = None) -> FastAPI:
+    """The contacts service's app; `settings` overrides the environment."""
     settings = settings or ContactsSettings()  # type: ignore[call-arg]
 
     async def startup(rt: Runtime) -> None:
-        rt.deps["contacts"] = await service(rt, settings)
+        await ContactStore(rt.db).ensure_indexes()
+        await CatalogStore(rt.db).ensure_indexes()
+        app.state.contacts = bootstrap(settings, runtime=rt)
 
     def publishers(rt: Runtime) -> None:
         declare_contact_events(rt.broker, topic=settings.topics.contacts_events)

@@ -1,8 +1,31 @@
-"""MongoDB repository of the contacts service: contacts, the tag catalog, custom fields, settings.
+"""MongoDB repositories of the contacts service: contacts, the tag catalog, custom fields.
 
-Every query is filtered by workspace. Writes take the caller's transaction session.
-`ContactStore` and `CatalogStore` implement `ports.ContactRepository` and
-`ports.CatalogRepository`; `memory.py` has the in-memory twins.
+Every query is filtered by workspace. Writes take the unit of work's session. `ContactStore`
+and `CatalogStore` implement `handlers.repositories.ContactRepository` and
+`CatalogRepository`; the mapping between stored documents and the domain's aggregates
+lives here and nowhere else.
+
+Stored contact (collection `contacts`, one per contact; `to_document` / `from_document`):
+
+    {
+      "_id": "<workspace_id>:<id>",         # contact ids are unique per workspace only
+      "workspace_id": str, "id": int,
+      "first_name": str | None, "last_name": str | None,
+      "email": str | None,                  # as given (stripped)
+      "email_key": str | None,              # email lower-cased: what matching and filters use
+      "phone": str | None,                  # E.164
+      "country_code": str | None,           # ISO 3166-1 alpha-2
+      "country_manual": bool,               # True: set by a user, never derived from the phone
+      "language": str | None,               # ISO 639-1 / BCP-47, canonical case
+      "profile_pic": str | None, "assignee": str | None,
+      "status": "open" | "close" | None,    # follows the conversation; read-only here
+      "blocked": bool,
+      "tags": [str],                        # display names, unique by tag_key, order kept
+      "tag_keys": [str],                    # casefolded tags, for filters
+      "custom_fields": {name: value},       # stored forms from validate_custom_value
+      "created_at": datetime, "updated_at": datetime,   # UTC
+      "version": int                        # 1 on create, +1 on every change
+    }
 """
 
 from __future__ import annotations
@@ -14,17 +37,37 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from services.contacts.domain.contact import Contact, document_id, from_document, to_document
+from services.contacts.domain.contact import Contact
 from services.contacts.domain.custom_fields import CustomFieldDefinition
 from services.contacts.domain.errors import Conflict
 from services.contacts.domain.identifiers import Identifier
 from services.contacts.domain.tags import CatalogEntry, PendingTagChange, Tag, tag_key
-from services.contacts.ports import Layout
+from services.contacts.handlers.repositories import Layout
 from shared.contracts.envelope import utcnow
 from shared.mongo import Document, increment
 
 Session = AsyncClientSession | None
 CLAIM_TTL_S = 24 * 3600
+
+
+def document_id(workspace_id: str, contact_id: int) -> str:
+    """The `_id` of a stored contact."""
+    return f"{workspace_id}:{contact_id}"
+
+
+def to_document(contact: Contact) -> Document:
+    """The stored document of a contact (shape in the module docstring)."""
+    return {
+        "_id": document_id(contact.workspace_id, contact.id),
+        **contact.model_dump(),
+        "tag_keys": [tag_key(name) for name in contact.tags],
+    }
+
+
+def from_document(doc: Document) -> Contact:
+    """Rebuild a contact from its stored document."""
+    fields = {key: value for key, value in doc.items() if key not in ("_id", "tag_keys")}
+    return Contact.model_validate(fields)
 
 
 class ContactStore:

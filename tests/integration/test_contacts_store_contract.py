@@ -1,4 +1,4 @@
-"""One repository contract, two implementations: MongoDB (`store.py`) and memory (`memory.py`).
+"""One repository contract, two implementations: MongoDB (`store.py`) and the in-memory fake.
 
 The tests live in `tests/unit/contacts/contacts_store_contract.py`; here every one of them
 runs on both backends side by side, the MongoDB one in a private database of the test
@@ -13,16 +13,17 @@ from collections.abc import AsyncIterator
 import pytest
 from pymongo import AsyncMongoClient
 
-from services.contacts.memory import (
+from services.contacts.store import CatalogStore, ContactStore
+from shared.mongo import Document, make_mongo_client
+from shared.outbox import Outbox
+from shared.settings import MongoSettings
+from shared.unit_of_work import MongoUnitOfWork
+from tests.fixtures.stack import JointFixture
+from tests.support.contacts_memory import (
     MemoryCatalogStore,
     MemoryContactStore,
-    MemoryOutbox,
-    MemoryTransactions,
+    MemoryUnitOfWork,
 )
-from services.contacts.store import CatalogStore, ContactStore
-from shared.mongo import Document, MongoTransactions, make_mongo_client
-from shared.settings import MongoSettings
-from tests.fixtures.stack import JointFixture
 from tests.unit.contacts.contacts_store_contract import (
     Backend,
     CatalogRepositoryContract,
@@ -50,10 +51,11 @@ def backend(request: pytest.FixtureRequest) -> Backend:
     if request.param == "memory":
         contacts, catalog = MemoryContactStore(), MemoryCatalogStore()
         return Backend(contacts=contacts, catalog=catalog,
-                       transactions=MemoryTransactions(contacts, catalog, MemoryOutbox()))
+                       uow=MemoryUnitOfWork(contacts, catalog))
     client, name = request.getfixturevalue("mongo")
-    return Backend(contacts=ContactStore(client[name]), catalog=CatalogStore(client[name]),
-                   transactions=MongoTransactions(client))
+    db = client[name]
+    return Backend(contacts=ContactStore(db), catalog=CatalogStore(db),
+                   uow=MongoUnitOfWork(client, db, Outbox(db)))
 
 
 class TestContactRepository(ContactRepositoryContract):

@@ -1,6 +1,6 @@
 """Catalog tag rename/delete walk every contact carrying the tag, batch after batch.
 
-Runs the contacts use cases on the real database with a batch of 2, so five contacts
+Runs the contacts handlers on the real database with a batch of 2, so five contacts
 take three transactions (a case-only rename keeps the tag's key: the walk must page by
 contact id, not stop at the first batch it already rewrote).
 """
@@ -12,26 +12,29 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from services.contacts.handlers import ContactsService
+from services.contacts.app import bootstrap
+from services.contacts.settings import ContactsSettings
 from services.contacts.store import CatalogStore, ContactStore
 from shared.internal import Caller
-from shared.mongo import Document, MongoTransactions, make_mongo_client
+from shared.mongo import Document, make_mongo_client
 from shared.outbox import OUTBOX, Outbox
 from shared.settings import MongoSettings
+from shared.unit_of_work import MongoUnitOfWork
 from tests.fixtures.stack import JointFixture
+from tests.support.contacts_calls import ContactsCalls
 
 
 @pytest.fixture
-async def contacts(servers: JointFixture) -> AsyncIterator[tuple[ContactsService, Caller, str]]:
+async def contacts(servers: JointFixture) -> AsyncIterator[tuple[ContactsCalls, Caller, str]]:
     name = f"test_tag_batches_{uuid.uuid4().hex[:8]}"
     client = make_mongo_client(MongoSettings(mongo_url=servers.mongo_url, mongo_database=name),
                                app_name="test")
     db = client[name]
     store, catalog = ContactStore(db), CatalogStore(db)
     await store.ensure_indexes()
-    service = ContactsService(transactions=MongoTransactions(client), contacts=store,
-                              catalog=catalog, outbox=Outbox(db), topic="unused",
-                              tag_batch_size=2)
+    settings = ContactsSettings(internal_token="x" * 16, tag_batch_size=2)
+    service = ContactsCalls(bootstrap(settings, uow=MongoUnitOfWork(client, db, Outbox(db)),
+                                      contacts=store, catalog=catalog))
     caller = Caller(workspace_id="ws_t", user_id="usr_t", role="owner", default_region="FR")
     try:
         yield service, caller, name
@@ -41,7 +44,7 @@ async def contacts(servers: JointFixture) -> AsyncIterator[tuple[ContactsService
 
 
 async def test_case_only_rename_and_delete_reach_every_contact(
-    contacts: tuple[ContactsService, Caller, str],
+    contacts: tuple[ContactsCalls, Caller, str],
 ) -> None:
     service, caller, _ = contacts
     ids = [await service.create(caller, f"email:c{i}@example.com", {}) for i in range(5)]
@@ -58,7 +61,7 @@ async def test_case_only_rename_and_delete_reach_every_contact(
 
 
 async def test_every_rewrite_is_one_event_per_contact(
-    contacts: tuple[ContactsService, Caller, str], servers: JointFixture
+    contacts: tuple[ContactsCalls, Caller, str], servers: JointFixture
 ) -> None:
     service, caller, name = contacts
     ids = [await service.create(caller, f"phone:+3361234560{i}", {}) for i in range(5)]

@@ -1,6 +1,6 @@
 """Catalog tag rename/delete while contacts keep being tagged, and after a crash mid-way.
 
-The use cases run on the real database with a batch of 2. A hook on the contact store runs
+The handlers run on the real database with a batch of 2. A hook on the contact store runs
 between the rewrite's batches (after the catalog entry is marked), which is where the races
 of a rename or deletion were: a tag assigned there, a name created there, a crash there.
 """
@@ -13,15 +13,18 @@ from typing import Any
 
 import pytest
 
+from services.contacts.app import bootstrap
 from services.contacts.domain.contact import Contact
 from services.contacts.domain.errors import Conflict
-from services.contacts.handlers import ContactsService
+from services.contacts.settings import ContactsSettings
 from services.contacts.store import CatalogStore, ContactStore
 from shared.internal import Caller
-from shared.mongo import MongoTransactions, make_mongo_client
+from shared.mongo import make_mongo_client
 from shared.outbox import Outbox
 from shared.settings import MongoSettings
+from shared.unit_of_work import MongoUnitOfWork
 from tests.fixtures.stack import JointFixture
+from tests.support.contacts_calls import ContactsCalls
 
 Hook = Callable[[int], Awaitable[None]]
 
@@ -45,7 +48,7 @@ class Crash(Exception):
 
 
 @pytest.fixture
-async def env(servers: JointFixture) -> AsyncIterator[tuple[ContactsService, HookedStore, Caller]]:
+async def env(servers: JointFixture) -> AsyncIterator[tuple[ContactsCalls, HookedStore, Caller]]:
     name = f"test_tag_races_{uuid.uuid4().hex[:8]}"
     client = make_mongo_client(MongoSettings(mongo_url=servers.mongo_url, mongo_database=name),
                                app_name="test")
@@ -53,9 +56,9 @@ async def env(servers: JointFixture) -> AsyncIterator[tuple[ContactsService, Hoo
     store, catalog = HookedStore(db), CatalogStore(db)
     await store.ensure_indexes()
     await catalog.ensure_indexes()
-    service = ContactsService(transactions=MongoTransactions(client), contacts=store,
-                              catalog=catalog, outbox=Outbox(db), topic="unused",
-                              tag_batch_size=2)
+    settings = ContactsSettings(internal_token="x" * 16, tag_batch_size=2)
+    service = ContactsCalls(bootstrap(settings, uow=MongoUnitOfWork(client, db, Outbox(db)),
+                                      contacts=store, catalog=catalog))
     caller = Caller(workspace_id="ws_r", user_id="usr_r", role="owner", default_region="FR")
     try:
         yield service, store, caller
@@ -64,24 +67,24 @@ async def env(servers: JointFixture) -> AsyncIterator[tuple[ContactsService, Hoo
         await client.close()
 
 
-async def _tagged(service: ContactsService, caller: Caller, count: int, tag: str) -> list[int]:
+async def _tagged(service: ContactsCalls, caller: Caller, count: int, tag: str) -> list[int]:
     ids = [await service.create(caller, f"email:r{i}@example.com", {}) for i in range(count)]
     for cid in ids:
         await service.add_tags(caller, f"id:{cid}", [tag])
     return ids
 
 
-async def _tags_of(service: ContactsService, caller: Caller, ids: list[int]) -> list[list[str]]:
+async def _tags_of(service: ContactsCalls, caller: Caller, ids: list[int]) -> list[list[str]]:
     return [(await service.get(caller, f"id:{cid}")).contact.tags for cid in ids]
 
 
-async def _catalog(service: ContactsService, caller: Caller) -> list[str]:
+async def _catalog(service: ContactsCalls, caller: Caller) -> list[str]:
     return [t.name for t in await service.tags(caller)]
 
 
 @pytest.mark.parametrize("new_name", ["Gold", "VIP"])  # to another key, and case only
 async def test_a_tag_assigned_during_a_rename_gets_the_new_name(
-    env: tuple[ContactsService, HookedStore, Caller], new_name: str
+    env: tuple[ContactsCalls, HookedStore, Caller], new_name: str
 ) -> None:
     service, store, caller = env
     ids = await _tagged(service, caller, 5, "vip")
@@ -105,7 +108,7 @@ async def test_a_tag_assigned_during_a_rename_gets_the_new_name(
 
 
 async def test_a_tag_being_deleted_cannot_be_assigned(
-    env: tuple[ContactsService, HookedStore, Caller],
+    env: tuple[ContactsCalls, HookedStore, Caller],
 ) -> None:
     service, store, caller = env
     ids = await _tagged(service, caller, 4, "vip")
@@ -130,7 +133,7 @@ async def test_a_tag_being_deleted_cannot_be_assigned(
 
 
 async def test_the_new_name_is_reserved_before_any_contact_changes(
-    env: tuple[ContactsService, HookedStore, Caller],
+    env: tuple[ContactsCalls, HookedStore, Caller],
 ) -> None:
     service, store, caller = env
     ids = await _tagged(service, caller, 3, "vip")
@@ -153,7 +156,7 @@ async def test_the_new_name_is_reserved_before_any_contact_changes(
 
 
 async def test_an_interrupted_rename_is_finished_by_repeating_it(
-    env: tuple[ContactsService, HookedStore, Caller],
+    env: tuple[ContactsCalls, HookedStore, Caller],
 ) -> None:
     service, store, caller = env
     ids = await _tagged(service, caller, 5, "vip")
@@ -196,7 +199,7 @@ async def test_an_interrupted_rename_is_finished_by_repeating_it(
 
 
 async def test_an_interrupted_delete_is_finished_by_repeating_it(
-    env: tuple[ContactsService, HookedStore, Caller],
+    env: tuple[ContactsCalls, HookedStore, Caller],
 ) -> None:
     service, store, caller = env
     ids = await _tagged(service, caller, 5, "vip")

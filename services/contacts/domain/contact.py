@@ -1,28 +1,9 @@
-"""The contact aggregate: its fields, the update rules and its API and stored shapes.
+"""The contact aggregate: its fields and the update rules.
 
-Stored document (collection `contacts`, one per contact; `to_document` / `from_document`):
-
-    {
-      "_id": "<workspace_id>:<id>",         # contact ids are unique per workspace only
-      "workspace_id": str, "id": int,
-      "first_name": str | None, "last_name": str | None,
-      "email": str | None,                  # as given (stripped)
-      "email_key": str | None,              # email lower-cased: what matching and filters use
-      "phone": str | None,                  # E.164
-      "country_code": str | None,           # ISO 3166-1 alpha-2
-      "country_manual": bool,               # True: set by a user, never derived from the phone
-      "language": str | None,               # ISO 639-1 / BCP-47, canonical case
-      "profile_pic": str | None, "assignee": str | None,
-      "status": "open" | "close" | None,    # follows the conversation; read-only here
-      "blocked": bool,
-      "tags": [str],                        # display names, unique by tag_key, order kept
-      "tag_keys": [str],                    # casefolded tags, for filters
-      "custom_fields": {name: value},       # stored forms from validate_custom_value
-      "created_at": datetime, "updated_at": datetime,   # UTC
-      "version": int                        # 1 on create, +1 on every change
-    }
-
-A patch lists changed fields by API name; custom fields appear as `custom_fields.<name>`.
+A `ContactPatch` lists what a create or update sends (API names; absent fields stay, null
+clears); `apply_patch` validates it against the rules and gives the next version and the
+API names of the fields it changed (custom fields as `custom_fields.<name>`). How a
+contact is stored is `store.py`'s business, how it is shown `api_shapes.py`'s.
 """
 
 from __future__ import annotations
@@ -31,10 +12,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from services.contacts.domain.custom_fields import CustomFieldDefinition, validate_custom_value
-from services.contacts.domain.errors import InvalidValue, NotFound, invalid_from_pydantic
+from services.contacts.domain.errors import InvalidValue, NotFound
 from services.contacts.domain.fields import (
     country_for_phone,
     email_match_key,
@@ -45,7 +26,6 @@ from services.contacts.domain.fields import (
     normalize_phone,
     normalize_url,
 )
-from services.contacts.domain.tags import tag_key
 
 ASSIGNEE_MAX_CHARS = 255
 READ_ONLY_FIELDS = {
@@ -146,31 +126,13 @@ class ContactPatch(BaseModel):
             )
         return data
 
-    @classmethod
-    def from_api(cls, body: object) -> ContactPatch:
-        """Parse a request body, raising InvalidValue (never ValidationError) on bad input."""
-        try:
-            return cls.model_validate(body)
-        except ValidationError as exc:
-            raise _api_error(exc) from None
 
-
-_API_NAMES = {name: info.alias or name for name, info in ContactPatch.model_fields.items()}
+#: API (camelCase) name of each patch field.
+API_NAMES = {name: info.alias or name for name, info in ContactPatch.model_fields.items()}
 _FIELD_ORDER = [
     "first_name", "last_name", "email", "phone", "country_code", "language", "profile_pic",
     "assignee",
 ]  # fmt: skip
-
-
-def _api_error(exc: ValidationError) -> InvalidValue:
-    """Name fields by their API (camelCase) names in a translated pydantic error."""
-    error = invalid_from_pydantic(exc)
-    field = error.field or ""
-    head, _, rest = field.partition(".")
-    if head in _API_NAMES and _API_NAMES[head] != head:
-        renamed = ".".join(part for part in (_API_NAMES[head], rest) if part)
-        return InvalidValue(error.message.replace(field, renamed, 1), field=renamed)
-    return error
 
 
 def apply_patch(
@@ -193,7 +155,7 @@ def apply_patch(
     for name in ("first_name", "last_name"):
         if name in sent:
             raw = getattr(patch, name)
-            new[name] = None if raw is None else normalize_name(raw, field=_API_NAMES[name])
+            new[name] = None if raw is None else normalize_name(raw, field=API_NAMES[name])
     if "email" in sent:
         new["email"] = None if patch.email is None else normalize_email(patch.email)
     if "phone" in sent:
@@ -212,7 +174,7 @@ def apply_patch(
     new.update(_country(current, new, patch, sent))
 
     custom = dict(current.get("custom_fields", {}))
-    changed = [_API_NAMES[name] for name in _FIELD_ORDER if _differs(name, new, current)]
+    changed = [API_NAMES[name] for name in _FIELD_ORDER if _differs(name, new, current)]
     for name, value in _custom_values(patch, custom_field_defs, default_region=default_region):
         if custom.get(name) != value:
             changed.append(f"custom_fields.{name}")
@@ -305,52 +267,3 @@ def _custom_values(
             raise InvalidValue.for_value("custom_fields", item.name, "is given twice")
         values[item.name] = validate_custom_value(defn, item.value, default_region=default_region)
     return list(values.items())
-
-
-def to_api(
-    contact: Contact, *, custom_field_defs: Sequence[CustomFieldDefinition] | None = None
-) -> dict[str, Any]:
-    """The public JSON of a contact (respond.io v2 shape plus `blocked`)."""
-    if custom_field_defs is None:
-        custom = [{"name": name, "value": value} for name, value in contact.custom_fields.items()]
-    else:  # every defined field, in the workspace's order; values of deleted fields are hidden
-        custom = [
-            {"name": defn.name, "value": contact.custom_fields.get(defn.name)}
-            for defn in custom_field_defs
-        ]
-    return {
-        "id": contact.id,
-        "firstName": contact.first_name,
-        "lastName": contact.last_name,
-        "phone": contact.phone,
-        "email": contact.email,
-        "language": contact.language,
-        "profilePic": contact.profile_pic,
-        "countryCode": contact.country_code,
-        "status": contact.status,
-        "tags": list(contact.tags),
-        "assignee": contact.assignee,
-        "custom_fields": custom,
-        "created_at": int(contact.created_at.timestamp()),
-        "blocked": contact.blocked,
-    }
-
-
-def document_id(workspace_id: str, contact_id: int) -> str:
-    """The `_id` of a stored contact."""
-    return f"{workspace_id}:{contact_id}"
-
-
-def to_document(contact: Contact) -> dict[str, Any]:
-    """The stored MongoDB document of a contact (shape in the module docstring)."""
-    return {
-        "_id": document_id(contact.workspace_id, contact.id),
-        **contact.model_dump(),
-        "tag_keys": [tag_key(name) for name in contact.tags],
-    }
-
-
-def from_document(doc: dict[str, Any]) -> Contact:
-    """Rebuild a contact from its stored document."""
-    fields = {key: value for key, value in doc.items() if key not in ("_id", "tag_keys")}
-    return Contact.model_validate(fields)

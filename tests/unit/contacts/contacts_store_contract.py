@@ -1,4 +1,5 @@
-"""The contract every contacts repository passes: MongoDB (`store.py`) and memory (`memory.py`).
+"""The contract every contacts repository passes: MongoDB (`store.py`) and the in-memory fake
+(`tests/support/contacts_memory.py`).
 
 `ContactRepositoryContract` and `CatalogRepositoryContract` hold the tests; a test module
 subclasses them (`Test…`) and provides a `backend` fixture. The unit tier runs them on
@@ -22,13 +23,13 @@ from services.contacts.domain.errors import Conflict
 from services.contacts.domain.identifiers import parse_identifier
 from services.contacts.domain.listing import build_mongo_filter, parse_list_request
 from services.contacts.domain.tags import PendingTagChange, Tag
-from services.contacts.ports import (
+from services.contacts.handlers.repositories import (
     CatalogRepository,
     ContactRepository,
     Layout,
     Session,
-    TransactionRunner,
 )
+from shared.unit_of_work import Transaction, UnitOfWork
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, 678_000, tzinfo=UTC)  # millisecond precision, as BSON
 
@@ -39,17 +40,21 @@ def _workspace() -> str:
 
 @dataclass
 class Backend:
-    """One implementation of the repositories and its transaction runner, fresh workspaces."""
+    """One implementation of the repositories and its unit of work, fresh workspaces."""
 
     contacts: ContactRepository
     catalog: CatalogRepository
-    transactions: TransactionRunner
+    uow: UnitOfWork
     ws: str = field(default_factory=_workspace)
     other_ws: str = field(default_factory=_workspace)
 
     async def write(self, work: Callable[[Session], Awaitable[Any]]) -> Any:
-        """Run `work` in a transaction."""
-        return await self.transactions.run(work)
+        """Run `work(session)` in a transaction."""
+
+        async def in_tx(tx: Transaction) -> Any:
+            return await work(tx.session)
+
+        return await self.uow.run(in_tx)
 
     async def add(self, workspace_id: str | None = None, **fields: Any) -> Contact:
         """Store a new contact with the next id of the workspace."""

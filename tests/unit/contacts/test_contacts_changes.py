@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.contacts.domain.changes import block, retag, state_of
-from services.contacts.domain.contact import Contact, ContactPatch
+from services.contacts.api_shapes import parse_patch
+from services.contacts.domain.contact import Contact
 from services.contacts.domain.errors import Conflict, InvalidValue, NotFound
 from services.contacts.domain.listing import ListQuery, parse_list_request
 from services.contacts.domain.tags import (
@@ -20,6 +20,7 @@ from services.contacts.domain.tags import (
     plan_tag_update,
     rename_tag_name,
 )
+from services.contacts.domain.versioning import block, retag, state_of
 from shared.contracts import ContactBlocked, ContactTagsChanged, ContactUnblocked
 
 T0 = datetime(2025, 1, 2, tzinfo=UTC)
@@ -172,8 +173,8 @@ def test_rename_keeps_the_place_and_never_duplicates() -> None:
 # custom_fields: null ---------------------------------------------------------------------------
 def test_custom_fields_null_is_422_saying_how_to_clear() -> None:
     with pytest.raises(InvalidValue) as caught:
-        ContactPatch.from_api({"firstName": "Ann", "custom_fields": None})
+        parse_patch({"firstName": "Ann", "custom_fields": None})
     assert caught.value.field == "custom_fields"
     assert caught.value.message.startswith("custom_fields:")
     assert "send a list; set a field's value to null to clear it" in caught.value.message
-    assert ContactPatch.from_api({"custom_fields": []}).custom_fields == []
+    assert parse_patch({"custom_fields": []}).custom_fields == []

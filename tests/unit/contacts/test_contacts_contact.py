@@ -4,16 +4,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.contacts.domain.contact import (
-    Contact,
-    ContactPatch,
-    apply_patch,
-    from_document,
-    to_api,
-    to_document,
-)
+from services.contacts.api_shapes import parse_patch, to_api
+from services.contacts.domain.contact import Contact, apply_patch
 from services.contacts.domain.custom_fields import CustomFieldDefinition
 from services.contacts.domain.errors import InvalidValue, NotFound
+from services.contacts.store import from_document, to_document
 
 T0 = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 T1 = T0 + timedelta(hours=1)
@@ -25,13 +20,13 @@ DEFS = [
 
 
 def patch(**body):
-    return ContactPatch.from_api(body)
+    return parse_patch(body)
 
 
 def create(body, *, region=None):
     contact, _ = apply_patch(
         None,
-        ContactPatch.from_api(body),
+        parse_patch(body),
         workspace_id="ws1",
         contact_id=7,
         default_region=region,
@@ -44,7 +39,7 @@ def create(body, *, region=None):
 def update(contact, body, *, region=None):
     return apply_patch(
         contact,
-        ContactPatch.from_api(body),
+        parse_patch(body),
         workspace_id="ws1",
         contact_id=7,
         default_region=region,
@@ -217,27 +212,27 @@ def test_a_custom_field_given_twice_is_refused():
 @pytest.mark.parametrize("field", ["status", "blocked", "id", "tags", "created_at"])
 def test_read_only_fields_are_refused(field):
     with pytest.raises(InvalidValue) as err:
-        ContactPatch.from_api({"firstName": "Ann", field: "x"})
+        parse_patch({"firstName": "Ann", field: "x"})
     assert err.value.field == field
     assert "read-only" in err.value.message
 
 
 def test_unknown_fields_are_refused():
     with pytest.raises(InvalidValue) as err:
-        ContactPatch.from_api({"first_nam": "Ann"})
+        parse_patch({"first_nam": "Ann"})
     assert (err.value.field, err.value.message) == ("first_nam", "first_nam: unknown field")
 
 
 def test_wrong_json_types_are_refused_with_api_field_names():
     with pytest.raises(InvalidValue) as err:
-        ContactPatch.from_api({"firstName": 12})
+        parse_patch({"firstName": 12})
     assert err.value.field == "firstName"
     assert err.value.message.startswith("firstName: 12")
     with pytest.raises(InvalidValue) as err:
-        ContactPatch.from_api({"custom_fields": [{"name": "Age", "value": 1, "x": 2}]})
+        parse_patch({"custom_fields": [{"name": "Age", "value": 1, "x": 2}]})
     assert err.value.field == "custom_fields.0.x"
     with pytest.raises(InvalidValue):
-        ContactPatch.from_api(["not", "an", "object"])
+        parse_patch(["not", "an", "object"])
 
 
 def test_absent_and_null_differ_in_the_patch():

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from services.contacts.memory import (
+from tests.support.contacts_memory import (
     MemoryCatalogStore,
     MemoryContactStore,
-    MemoryOutbox,
-    MemoryTransactions,
+    MemoryUnitOfWork,
 )
 from tests.unit.contacts.contacts_store_contract import (
     Backend,
@@ -20,8 +19,7 @@ from tests.unit.contacts.contacts_store_contract import (
 @pytest.fixture
 def backend() -> Backend:
     contacts, catalog = MemoryContactStore(), MemoryCatalogStore()
-    return Backend(contacts=contacts, catalog=catalog,
-                   transactions=MemoryTransactions(contacts, catalog, MemoryOutbox()))
+    return Backend(contacts=contacts, catalog=catalog, uow=MemoryUnitOfWork(contacts, catalog))
 
 
 class TestMemoryContacts(ContactRepositoryContract):

@@ -1,28 +1,23 @@
-"""What the contacts use cases need from the outside world, as small protocols.
+"""What the contacts handlers need from storage: one small repository protocol per aggregate.
 
-`handlers.ContactsService` depends on these, not on MongoDB. Two implementations exist:
-`store.py` + `shared.mongo.MongoTransactions` + `shared.outbox.Outbox` (MongoDB, wired in
-`app.py`), and `memory.py` (dicts, for unit tests of the use cases). Both repositories pass
-one contract suite (`tests/unit/contacts/contacts_store_contract.py`).
+`store.py` implements them on MongoDB (wired in `app.py`); `tests/support/contacts_memory.py`
+in memory, for unit tests. Both pass one contract suite
+(`tests/unit/contacts/contacts_store_contract.py`).
 
-A `Session` is opaque to the use cases: the transaction runner hands one to the work it
-runs, and the work passes it on to every read and write that belongs to the transaction.
-`None` means "outside any transaction".
+A `Session` is opaque to the handlers: the unit of work hands one to the work it runs
+(`tx.session`), and the work passes it on to every read and write that belongs to the
+transaction. `None` means "outside any transaction".
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from services.contacts.domain.contact import Contact
 from services.contacts.domain.custom_fields import CustomFieldDefinition
 from services.contacts.domain.identifiers import Identifier
 from services.contacts.domain.tags import CatalogEntry, PendingTagChange, Tag
-from shared.contracts import Envelope
-
-T = TypeVar("T")
 
 #: The transaction handle of one implementation (a pymongo session, a memory token).
 Session = Any
@@ -156,26 +151,4 @@ class CatalogRepository(Protocol):
 
     async def set_field_order(self, workspace_id: str, fields: list[str], session: Session) -> None:
         """Save the details-view order."""
-        ...
-
-
-class TransactionRunner(Protocol):
-    """Runs a unit of work all-or-nothing."""
-
-    async def run(self, work: Callable[[Session], Awaitable[T]]) -> T:
-        """Run `work(session)` in one transaction (it may run more than once on conflicts)."""
-        ...
-
-
-class EventOutbox(Protocol):
-    """Events written in the same transaction as the state they describe."""
-
-    async def add(
-        self, session: Session, *, topic: str, key: str, envelope: Envelope[Any]
-    ) -> None:
-        """Queue `envelope` for `topic` as part of `session`'s transaction."""
-        ...
-
-    def committed(self) -> None:
-        """Say that a transaction with events has committed (the relay may publish now)."""
         ...

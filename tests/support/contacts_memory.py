@@ -1,18 +1,19 @@
-"""In-memory implementations of the contacts ports, for unit tests of the use cases.
+"""In-memory fakes of the contacts repositories and of the unit of work, for unit tests.
 
-They keep the same documents the MongoDB stores keep (`domain.contact.to_document`, the
-tag and settings shapes of `store.py`) and pass the same contract suite
-(`tests/unit/contacts/contacts_store_contract.py`).
+They keep the same documents the MongoDB stores keep (`store.to_document`, the tag and
+settings shapes of `store.py`) and pass the same contract suite
+(`tests/unit/contacts/contacts_store_contract.py`). Test code only: the service never
+runs on them.
 
 Limits, on purpose:
-- `MemoryTransactions` runs one unit of work at a time (an `asyncio.Lock`) and restores a
+- `MemoryUnitOfWork` runs one unit of work at a time (an `asyncio.Lock`) and restores a
   snapshot of every participant when the work raises: all-or-nothing, serialisable, and
-  never a conflict or a retry. Races between use cases (what the identifier claims and the
+  never a conflict or a retry. Races between handlers (what the identifier claims and the
   tag marks guard against) are only tested on MongoDB.
 - A read outside a transaction (`session=None`) while another unit of work runs sees that
   work's writes so far; MongoDB would not.
 - Writes refuse to run outside a transaction, except `next_id`: the id counter is written
-  outside the transaction in MongoDB too, so a failed use case does not give its id back.
+  outside the transaction in MongoDB too, so a failed handler does not give its id back.
 - `page`, `exists` understand the part of the MongoDB query language that
   `domain.listing.build_mongo_filter` produces; anything else raises `NotImplementedError`.
 - Datetimes are kept at millisecond precision, as BSON keeps them.
@@ -23,33 +24,40 @@ from __future__ import annotations
 import asyncio
 import copy
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from services.contacts.domain.contact import Contact, document_id, from_document, to_document
+from services.contacts.domain.contact import Contact
 from services.contacts.domain.custom_fields import CustomFieldDefinition
 from services.contacts.domain.errors import Conflict
 from services.contacts.domain.identifiers import Identifier
 from services.contacts.domain.tags import CatalogEntry, PendingTagChange, Tag, tag_key
-from services.contacts.ports import (
+from services.contacts.handlers.repositories import (
     CatalogRepository,
     ContactFilter,
     ContactRepository,
-    EventOutbox,
     Layout,
     Session,
-    TransactionRunner,
 )
+from services.contacts.store import document_id, from_document, to_document
 from shared.contracts import Envelope
 from shared.mongo import Document
+from shared.unit_of_work import (
+    AlreadyProcessed,
+    Answer,
+    IdempotencyKey,
+    IdempotencyKeyReused,
+    Transaction,
+    UnitOfWork,
+)
 
 T = TypeVar("T")
 
 
 class MemorySession:
-    """The handle `MemoryTransactions.run` gives its work; dead once the work returns."""
+    """The session `MemoryUnitOfWork.run` gives its work; dead once the work returns."""
 
     def __init__(self) -> None:
         self.active = True
@@ -57,7 +65,7 @@ class MemorySession:
 
 def _in_transaction(session: Session) -> None:
     if not isinstance(session, MemorySession) or not session.active:
-        raise RuntimeError("in-memory store: a write outside MemoryTransactions.run")
+        raise RuntimeError("in-memory store: a write outside MemoryUnitOfWork.run")
 
 
 class Transactional(Protocol):
@@ -72,32 +80,73 @@ class Transactional(Protocol):
         ...
 
 
-class MemoryTransactions:
+class MemoryTransaction:
+    """One attempt of a `MemoryUnitOfWork`: its session and the events it queued."""
+
+    def __init__(self, outbox: MemoryOutbox) -> None:
+        self.session = MemorySession()
+        self._outbox = outbox
+        self.published = 0
+
+    async def publish(self, *, topic: str, key: str, envelope: Envelope[Any]) -> None:
+        """Queue `envelope` for `topic`; kept only if the unit of work commits."""
+        await self._outbox.add(self.session, topic=topic, key=key, envelope=envelope)
+        self.published += 1
+
+
+class MemoryUnitOfWork:
     """All-or-nothing units of work over in-memory stores (see the module's limits)."""
 
-    def __init__(self, *participants: Transactional):
-        self._participants = participants
+    def __init__(self, *participants: Transactional, outbox: MemoryOutbox | None = None):
+        self.outbox = outbox or MemoryOutbox()
+        self._participants = (*participants, self.outbox)
         self._lock = asyncio.Lock()
+        self._processed: set[str] = set()
+        self._answers: dict[str, tuple[str, Answer]] = {}
         #: How many units of work committed and how many were rolled back.
         self.commits = 0
         self.rollbacks = 0
 
-    async def run(self, work: Callable[[Session], Awaitable[T]]) -> T:
-        """Run `work(session)`; when it raises, every participant is as it was before."""
+    async def run(
+        self, work: Callable[[Transaction], Awaitable[T]], *, message_ids: Sequence[str] = ()
+    ) -> T:
+        """Run `work(tx)`; when it raises, every participant is as it was before."""
         async with self._lock:
+            if self._processed.intersection(message_ids):
+                raise AlreadyProcessed(message_ids)
             saved = [p.snapshot() for p in self._participants]
-            session = MemorySession()
+            tx = MemoryTransaction(self.outbox)
             try:
-                result = await work(session)
+                result = await work(tx)
             except BaseException:
                 for participant, state in zip(self._participants, saved, strict=True):
                     participant.restore(state)
                 self.rollbacks += 1
                 raise
             finally:
-                session.active = False
+                tx.session.active = False
+            self._processed.update(message_ids)
             self.commits += 1
-            return result
+        if tx.published:
+            self.outbox.committed()
+        return result
+
+    async def run_idempotent(
+        self,
+        work: Callable[[Transaction], Awaitable[T]],
+        *,
+        key: IdempotencyKey,
+        answer: Callable[[T], Answer],
+    ) -> tuple[Answer, bool]:
+        """Run `work` once per key; the same key replays the first answer."""
+        stored = self._answers.get(key.record_id)
+        if stored is not None:
+            if stored[0] != key.fingerprint:
+                raise IdempotencyKeyReused(f"Idempotency-Key: {key.key!r} was reused")
+            return stored[1], True
+        given = answer(await self.run(work))
+        self._answers[key.record_id] = (key.fingerprint, given)
+        return given, False
 
 
 # contacts -----------------------------------------------------------------------------------
@@ -358,7 +407,7 @@ class MemoryOutbox:
     """Records the envelopes of committed transactions, in the order they were added."""
 
     records: list[OutboxRecord] = field(default_factory=list)
-    #: How many times a use case said its transaction committed.
+    #: How many times a unit of work with events said it committed.
     notifications: int = 0
 
     def snapshot(self) -> object:
@@ -492,5 +541,4 @@ def _bson_like(value: Any) -> Any:
 if TYPE_CHECKING:  # the memory classes are the ports (checked by mypy, not at run time)
     _contacts: ContactRepository = MemoryContactStore()
     _catalog: CatalogRepository = MemoryCatalogStore()
-    _transactions: TransactionRunner = MemoryTransactions()
-    _outbox: EventOutbox = MemoryOutbox()
+    _uow: UnitOfWork = MemoryUnitOfWork()
