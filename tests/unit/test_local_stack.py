@@ -194,3 +194,38 @@ def test_test_ports_can_be_shifted(monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = StackConfig.for_tests()
     assert (cfg.broker_port, cfg.mongo_port) == (20092, 28117)
     assert cfg.gateway_url == "http://127.0.0.1:19000"
+
+
+def test_every_process_takes_its_port_database_and_prefix_from_the_topology() -> None:
+    from services.channels.settings import ChannelsSettings
+    from services.contacts.settings import ContactsSettings
+    from services.deletion.settings import DeletionSettings
+    from services.gateway.app import SERVICES as GATEWAY_CHECKS
+    from services.gateway.settings import GatewaySettings, ServiceUrls
+    from services.merge.settings import MergeSettings
+    from shared import topology
+
+    settings = {"contacts": ContactsSettings, "channels": ChannelsSettings,
+                "merge": MergeSettings, "deletion": DeletionSettings, "gateway": GatewaySettings}
+    assert [s.name for s in topology.SERVICES] == list(settings)
+    for spec in topology.SERVICES:
+        fields = settings[spec.name].model_fields
+        assert fields["http_port"].default == spec.port
+        assert fields["mongo_database"].default == f"contacthub_{spec.name}" == spec.database
+        assert settings[spec.name].model_config.get("env_prefix") == spec.env_prefix
+        assert spec.module == f"services.{spec.name}"
+        assert spec.test_port == spec.port + 10_000
+    urls = ServiceUrls().model_dump()
+    assert urls == {s.name: f"http://127.0.0.1:{s.port}" for s in topology.BACKENDS}
+    assert GATEWAY_CHECKS == ("contacts", "channels", "merge", "deletion")
+
+
+def test_the_stack_library_never_imports_its_command_line() -> None:
+    code = "import sys, deploy.local.stack; print('deploy.local.cli' in sys.modules)"
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, cwd=Path(__file__).resolve().parents[2])
+    assert shown.stdout.strip() == "False"
+    usage = subprocess.run([sys.executable, "-m", "deploy.local.stack", "--help"],
+                           capture_output=True, text=True, check=False,
+                           cwd=Path(__file__).resolve().parents[2])
+    assert usage.returncode == 0 and "servers-up" in usage.stdout

@@ -10,14 +10,13 @@ from __future__ import annotations
 import math
 import re
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from services.contacts.domain.errors import InvalidValue
 from services.contacts.domain.fields import normalize_email, normalize_phone, normalize_url
-
-CustomFieldType = Literal["text", "number", "date", "list", "checkbox", "email", "phone", "url"]
+from shared.api.space import CustomFieldType
 
 TEXT_MAX_CHARS = 10_000
 NAME_MAX_CHARS = 100

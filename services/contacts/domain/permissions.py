@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from services.contacts.domain.errors import Forbidden
+from shared.api.roles import MANAGERS
 
 #: Roles that may delete contacts.
-DELETERS = ("owner", "manager")
+DELETERS = MANAGERS
 
 
 def ensure_may_delete(role: str) -> None:

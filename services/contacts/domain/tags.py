@@ -25,9 +25,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from services.contacts.domain.errors import Conflict, InvalidValue, NotFound, parse_model, show
+from shared.api.contacts import TAGS_PER_CALL_MAX
+from shared.api.space import TAG_NAME_MAX_CHARS
 
-TAG_NAME_MAX_CHARS = 255
-TAGS_PER_CALL_MAX = 10
 EMOJI_MAX_CHARS = 8
 DESCRIPTION_MAX_CHARS = 500
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
