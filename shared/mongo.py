@@ -1,4 +1,8 @@
-"""MongoDB client factory and the transaction helper every service uses."""
+"""MongoDB client factory, a transaction helper and an atomic counter.
+
+Services run their transactions through `shared.unit_of_work`; `in_transaction` is a bare
+transaction for code outside a service (benches, tests).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ from typing import Any, TypeVar
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from shared.settings import MongoSettings
@@ -36,22 +39,6 @@ async def in_transaction(
     """Run ``work(session)`` in one MongoDB transaction, retried on transient conflicts."""
     async with client.start_session() as session:
         return await session.with_transaction(work)
-
-
-class MongoTransactions:
-    """Runs units of work as MongoDB transactions of one client (a transaction runner)."""
-
-    def __init__(self, client: AsyncMongoClient[Document]):
-        self._client = client
-
-    async def run(self, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
-        """Run ``work(session)`` in one transaction, retried on transient conflicts."""
-        return await in_transaction(self._client, work)
-
-
-async def ping(db: AsyncDatabase[Document]) -> None:
-    """Raise unless the database answers."""
-    await db.command("ping")
 
 
 async def increment(

@@ -18,13 +18,8 @@ from services.contacts.domain.custom_fields import CustomFieldDefinition
 from services.contacts.domain.errors import InvalidValue, invalid_from_pydantic, parse_model
 from services.contacts.domain.fields import email_match_key, normalize_email, normalize_phone
 from services.contacts.domain.identifiers import Identifier, parse_identifier
-from services.contacts.domain.listing import parse_list_request
-from services.contacts.domain.tags import (
-    Tag,
-    parse_tag_deletion,
-    parse_tag_update,
-    validate_tag_names,
-)
+from services.contacts.domain.listing import ListQuery
+from services.contacts.domain.tags import Tag, TagUpdate, validate_tag_names
 from services.contacts.handlers.commands import (
     AddTags,
     CreateContact,
@@ -163,6 +158,49 @@ def patch_with_identifier(
     if given != ident.key:
         raise InvalidValue.for_value(field, sent, "differs from the identifier")
     return patch
+
+
+def parse_list_query(body: object) -> ListQuery:
+    """A list body without `blocked`: search, time zone, filter."""
+    if not isinstance(body, dict):
+        raise InvalidValue.for_value("body", body, "is not a JSON object")
+    try:
+        return ListQuery.model_validate(body)
+    except ValidationError as exc:
+        raise invalid_from_pydantic(exc) from None
+
+
+def parse_list_request(body: object) -> tuple[ListQuery, bool | None]:
+    """A list body's query and its `blocked` choice.
+
+    Blocked contacts are listed apart: absent or false hides them, true lists only them,
+    null lists everyone.
+    """
+    if not isinstance(body, dict):
+        raise InvalidValue.for_value("body", body, "is not a JSON object")
+    body = dict(body)
+    blocked = body.pop("blocked", False)
+    if blocked is not None and not isinstance(blocked, bool):
+        raise InvalidValue.for_value("blocked", blocked, "must be true, false or null")
+    return parse_list_query(body), blocked
+
+
+def parse_tag_update(body: object) -> TagUpdate:
+    """Read a `PUT /v2/space/tag` body; `currentName` is required (422)."""
+    current = body.get("currentName") if isinstance(body, dict) else None
+    if not isinstance(body, dict) or not isinstance(current, str):
+        raise InvalidValue.for_value("currentName", current, "is required")
+    return TagUpdate(
+        current_name=current, changes={k: v for k, v in body.items() if k != "currentName"}
+    )
+
+
+def parse_tag_deletion(body: object) -> str:
+    """Read a `DELETE /v2/space/tag` body: the tag's name (422 when missing)."""
+    name = body.get("name") if isinstance(body, dict) else None
+    if not isinstance(name, str):
+        raise InvalidValue.for_value("name", name, "is required")
+    return name
 
 
 def parse_field_order(body: object) -> list[str] | None:

@@ -30,7 +30,7 @@ Stored contact (collection `contacts`, one per contact; `to_document` / `from_do
 
 from __future__ import annotations
 
-from typing import Any
+import re
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -38,6 +38,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from services.contacts.domain.contact import Contact
+from services.contacts.domain.contact_query import (
+    Condition,
+    ContactQuery,
+    Criterion,
+    FieldRef,
+    Group,
+)
 from services.contacts.domain.custom_fields import CustomFieldDefinition
 from services.contacts.domain.errors import Conflict
 from services.contacts.domain.identifiers import Identifier
@@ -68,6 +75,60 @@ def from_document(doc: Document) -> Contact:
     """Rebuild a contact from its stored document."""
     fields = {key: value for key, value in doc.items() if key not in ("_id", "tag_keys")}
     return Contact.model_validate(fields)
+
+
+# the list query as a MongoDB filter ------------------------------------------------------------
+def mongo_filter(query: ContactQuery) -> Document:
+    """The MongoDB filter over stored contacts that answers a contact query."""
+    result: Document = {"workspace_id": query.workspace_id}
+    if query.blocked is not None:
+        result["blocked"] = query.blocked
+    clauses = [_criterion(c) for c in (query.filter, query.search) if c is not None]
+    if clauses:
+        result["$and"] = clauses
+    return result
+
+
+def _criterion(criterion: Criterion) -> Document:
+    if isinstance(criterion, Group):
+        combinator = "$and" if criterion.combinator == "all" else "$or"
+        return {combinator: [_criterion(item) for item in criterion.items]}
+    return _condition(criterion)
+
+
+def _path(field: FieldRef) -> str:
+    if field.custom:
+        return f"custom_fields.{field.name}"
+    return "tag_keys" if field.name == "tags" else field.name
+
+
+_SET_TESTS = {"one_of": "$in", "none_of": "$nin", "all_of": "$all"}
+_BOUNDS = {"greater": "$gt", "less": "$lt"}
+
+
+def _condition(condition: Condition) -> Document:
+    path, test, value = _path(condition.field), condition.test, condition.value
+    if path == "tag_keys" and test in ("is_set", "is_empty"):
+        return {"tag_keys.0": {"$exists": test == "is_set"}}
+    match test:
+        case "is_set":
+            return {path: {"$nin": [None, ""]}}
+        case "is_empty":
+            return {path: {"$in": [None, ""]}}
+        case "equals":
+            return {path: value}
+        case "not_equals":
+            return {path: {"$ne": value}}
+        case "one_of" | "none_of" | "all_of":
+            assert isinstance(value, tuple)
+            return {path: {_SET_TESTS[test]: list(value)}}
+        case "greater" | "less":
+            return {path: {_BOUNDS[test]: value}}
+        case "contains":
+            return {path: {"$regex": re.escape(str(value)), "$options": "i"}}
+        case "contains_digits":
+            return {path: {"$regex": re.escape(str(value))}}
+    raise AssertionError(f"unhandled test {test}")  # pragma: no cover
 
 
 class ContactStore:
@@ -179,27 +240,31 @@ class ContactStore:
         )
 
     async def page(
-        self, query: dict[str, Any], *, after: int | None, before: int | None, limit: int
+        self, query: ContactQuery, *, after: int | None, before: int | None, limit: int
     ) -> list[Contact]:
-        """Up to `limit` contacts of a filter, newest (highest id) first, keyset-paginated.
+        """Up to `limit` contacts of a query, newest (highest id) first, keyset-paginated.
 
         `after`: ids below it (the next page); `before`: ids above it (the previous page).
         """
+        found = mongo_filter(query)
         if after is not None:
-            query = {"$and": [query, {"id": {"$lt": after}}]}
+            found = {"$and": [found, {"id": {"$lt": after}}]}
             order = DESCENDING
         elif before is not None:
-            query = {"$and": [query, {"id": {"$gt": before}}]}
+            found = {"$and": [found, {"id": {"$gt": before}}]}
             order = ASCENDING
         else:
             order = DESCENDING
-        docs = await self._contacts.find(query).sort("id", order).limit(limit).to_list()
+        docs = await self._contacts.find(found).sort("id", order).limit(limit).to_list()
         contacts = [from_document(doc) for doc in docs]
         return contacts if order == DESCENDING else contacts[::-1]
 
-    async def exists(self, query: dict[str, Any]) -> bool:
-        """Whether any contact matches."""
-        return await self._contacts.count_documents(query, limit=1) > 0
+    async def exists(self, query: ContactQuery, *, above: int | None = None) -> bool:
+        """Whether any contact matches (with an id above `above`, when given)."""
+        found = mongo_filter(query)
+        if above is not None:
+            found = {"$and": [found, {"id": {"$gt": above}}]}
+        return await self._contacts.count_documents(found, limit=1) > 0
 
     async def with_tag(
         self, workspace_id: str, key: str, *, after: int, limit: int

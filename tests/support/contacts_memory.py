@@ -1,7 +1,8 @@
 """In-memory fakes of the contacts repositories and of the unit of work, for unit tests.
 
-They keep the same documents the MongoDB stores keep (`store.to_document`, the tag and
-settings shapes of `store.py`) and pass the same contract suite
+Contacts are kept as `Contact` objects and list queries (`ContactQuery`) evaluated on them
+directly (`contact_query_eval.py`); the catalog keeps the tag and settings documents of
+`store.py`. Both pass the same contract suite
 (`tests/unit/contacts/contacts_store_contract.py`). Test code only: the service never
 runs on them.
 
@@ -14,8 +15,6 @@ Limits, on purpose:
   work's writes so far; MongoDB would not.
 - Writes refuse to run outside a transaction, except `next_id`: the id counter is written
   outside the transaction in MongoDB too, so a failed handler does not give its id back.
-- `page`, `exists` understand the part of the MongoDB query language that
-  `domain.listing.build_mongo_filter` produces; anything else raises `NotImplementedError`.
 - Datetimes are kept at millisecond precision, as BSON keeps them.
 """
 
@@ -23,25 +22,23 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from services.contacts.domain.contact import Contact
+from services.contacts.domain.contact_query import ContactQuery
 from services.contacts.domain.custom_fields import CustomFieldDefinition
 from services.contacts.domain.errors import Conflict
 from services.contacts.domain.identifiers import Identifier
 from services.contacts.domain.tags import CatalogEntry, PendingTagChange, Tag, tag_key
 from services.contacts.handlers.repositories import (
     CatalogRepository,
-    ContactFilter,
     ContactRepository,
     Layout,
     Session,
 )
-from services.contacts.store import document_id, from_document, to_document
 from shared.contracts import Envelope
 from shared.mongo import Document
 from shared.unit_of_work import (
@@ -52,6 +49,7 @@ from shared.unit_of_work import (
     Transaction,
     UnitOfWork,
 )
+from tests.support.contact_query_eval import contact_matches
 
 T = TypeVar("T")
 
@@ -151,16 +149,16 @@ class MemoryUnitOfWork:
 
 # contacts -----------------------------------------------------------------------------------
 class MemoryContactStore:
-    """Contacts in a dict by `_id`, the same documents `store.ContactStore` keeps."""
+    """Contacts in a dict by (workspace, id); list queries evaluated by `contact_matches`."""
 
     def __init__(self) -> None:
-        self._contacts: dict[str, Document] = {}
+        self._contacts: dict[tuple[str, int], Contact] = {}
         self._counters: dict[str, int] = {}
         self._claims: dict[str, int] = {}
 
     def snapshot(self) -> object:
         """Contacts and claims; not the id counters (they are outside transactions)."""
-        return copy.deepcopy((self._contacts, self._claims))
+        return dict(self._contacts), dict(self._claims)
 
     def restore(self, state: object) -> None:
         """Put back what `snapshot` returned."""
@@ -183,8 +181,8 @@ class MemoryContactStore:
         self, workspace_id: str, contact_id: int, session: Session = None
     ) -> Contact | None:
         """The contact, or None."""
-        doc = self._contacts.get(document_id(workspace_id, contact_id))
-        return None if doc is None else from_document(copy.deepcopy(doc))
+        found = self._contacts.get((workspace_id, contact_id))
+        return None if found is None else found.model_copy(deep=True)
 
     async def resolve(
         self, workspace_id: str, ident: Identifier, session: Session = None
@@ -195,58 +193,88 @@ class MemoryContactStore:
             found = await self.get(workspace_id, ident.key, session)
             return found, int(found is not None)
         name = "email_key" if ident.kind == "email" else "phone"
-        docs = self._find({"workspace_id": workspace_id, name: ident.key}, descending=False)
-        return (from_document(docs[0]) if docs else None), len(docs)
+        matching = self._find(
+            workspace_id, lambda c: getattr(c, name) == ident.key, descending=False
+        )
+        return (matching[0] if matching else None), len(matching)
 
     async def insert(self, contact: Contact, session: Session) -> None:
         """Store a new contact; `Conflict` when its id exists (MongoDB: duplicate key)."""
         _in_transaction(session)
-        doc = _bson_like(to_document(contact))
-        if doc["_id"] in self._contacts:
+        if (contact.workspace_id, contact.id) in self._contacts:
             raise Conflict(f"contact: {contact.id} exists", field="id")
-        self._contacts[doc["_id"]] = doc
+        self._contacts[contact.workspace_id, contact.id] = _as_stored(contact)
 
     async def replace(self, contact: Contact, session: Session) -> None:
         """Store a changed contact; refuses when someone else changed it first."""
         _in_transaction(session)
-        doc = _bson_like(to_document(contact))
-        stored = self._contacts.get(doc["_id"])
-        if stored is None or stored["version"] != contact.version - 1:
+        stored = self._contacts.get((contact.workspace_id, contact.id))
+        if stored is None or stored.version != contact.version - 1:
             raise Conflict(f"contact: {contact.id} was changed concurrently; retry", field="id")
-        self._contacts[doc["_id"]] = doc
+        self._contacts[contact.workspace_id, contact.id] = _as_stored(contact)
 
     async def delete(self, contact: Contact, session: Session) -> None:
         """Remove a contact for good."""
         _in_transaction(session)
-        self._contacts.pop(document_id(contact.workspace_id, contact.id), None)
+        self._contacts.pop((contact.workspace_id, contact.id), None)
 
     async def page(
-        self, query: ContactFilter, *, after: int | None, before: int | None, limit: int
+        self, query: ContactQuery, *, after: int | None, before: int | None, limit: int
     ) -> list[Contact]:
-        """Up to `limit` contacts of a filter, newest first, keyset-paginated."""
-        if after is not None:
-            docs = self._find({"$and": [query, {"id": {"$lt": after}}]}, descending=True)
-            return [from_document(doc) for doc in docs[:limit]]
-        if before is not None:
-            docs = self._find({"$and": [query, {"id": {"$gt": before}}]}, descending=False)
-            return [from_document(doc) for doc in docs[:limit]][::-1]
-        return [from_document(doc) for doc in self._find(query, descending=True)[:limit]]
+        """Up to `limit` contacts of a query, newest first, keyset-paginated."""
+        def wanted(c: Contact) -> bool:
+            return contact_matches(c, query)
 
-    async def exists(self, query: ContactFilter) -> bool:
-        """Whether any contact matches."""
-        return bool(self._find(query, descending=False))
+        if after is not None:
+            return self._find(
+                query.workspace_id, lambda c: c.id < after and wanted(c), descending=True
+            )[:limit]
+        if before is not None:
+            return self._find(
+                query.workspace_id, lambda c: c.id > before and wanted(c), descending=False
+            )[:limit][::-1]
+        return self._find(query.workspace_id, wanted, descending=True)[:limit]
+
+    async def exists(self, query: ContactQuery, *, above: int | None = None) -> bool:
+        """Whether any contact matches (with an id above `above`, when given)."""
+        floor = 0 if above is None else above
+        return bool(self._find(
+            query.workspace_id, lambda c: c.id > floor and contact_matches(c, query),
+            descending=False,
+        ))
 
     async def with_tag(
         self, workspace_id: str, key: str, *, after: int, limit: int
     ) -> list[Contact]:
         """Contacts carrying a tag (by key) with ids above `after`, oldest first."""
-        query = {"workspace_id": workspace_id, "tag_keys": key, "id": {"$gt": after}}
-        return [from_document(doc) for doc in self._find(query, descending=False)[:limit]]
+        def carries(c: Contact) -> bool:
+            return c.id > after and key in {tag_key(t) for t in c.tags}
 
-    def _find(self, query: ContactFilter, *, descending: bool) -> list[Document]:
-        found = [doc for doc in self._contacts.values() if matches(doc, query)]
-        found.sort(key=lambda doc: int(doc["id"]), reverse=descending)
-        return copy.deepcopy(found)
+        return self._find(workspace_id, carries, descending=False)[:limit]
+
+    def _find(
+        self, workspace_id: str, wanted: Callable[[Contact], bool], *, descending: bool
+    ) -> list[Contact]:
+        found = [
+            c.model_copy(deep=True) for (ws, _), c in self._contacts.items()
+            if ws == workspace_id and wanted(c)
+        ]
+        return sorted(found, key=lambda c: c.id, reverse=descending)
+
+
+def _as_stored(contact: Contact) -> Contact:
+    """A copy of a contact as MongoDB gives it back: its moments to the millisecond (BSON)."""
+    return contact.model_copy(
+        deep=True,
+        update={
+            "created_at": _to_millisecond(contact.created_at),
+            "updated_at": _to_millisecond(contact.updated_at),
+        },
+    )
+
+
+def _to_millisecond(moment: datetime) -> datetime:
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 # the catalog --------------------------------------------------------------------------------
@@ -432,110 +460,6 @@ class MemoryOutbox:
     def types(self) -> list[str]:
         """The event types recorded, in order."""
         return [record.envelope.type for record in self.records]
-
-
-# MongoDB filters over documents ---------------------------------------------------------------
-_MISSING = object()
-
-
-def matches(doc: Document, query: ContactFilter) -> bool:
-    """Whether a document matches a MongoDB filter (the subset the contact list builds)."""
-    for name, condition in query.items():
-        if name == "$and":
-            ok = all(matches(doc, part) for part in condition)
-        elif name == "$or":
-            ok = any(matches(doc, part) for part in condition)
-        elif name == "$nor":
-            ok = not any(matches(doc, part) for part in condition)
-        elif name.startswith("$"):
-            raise NotImplementedError(f"in-memory filter: {name}")
-        else:
-            ok = _field_matches(_candidates(doc, name.split(".")), condition)
-        if not ok:
-            return False
-    return True
-
-
-def _candidates(value: Any, path: list[str]) -> list[Any]:
-    """The values a dotted path reaches: an array is itself and each of its elements."""
-    if not path:
-        return [value, *value] if isinstance(value, list) else [value]
-    head, rest = path[0], path[1:]
-    if isinstance(value, dict):
-        return _candidates(value[head], rest) if head in value else [_MISSING]
-    if isinstance(value, list):
-        if head.isdigit():
-            index = int(head)
-            return _candidates(value[index], rest) if index < len(value) else [_MISSING]
-        found = [c for item in value for c in _candidates(item, path) if c is not _MISSING]
-        return found or [_MISSING]
-    return [_MISSING]
-
-
-def _field_matches(candidates: list[Any], condition: Any) -> bool:
-    operators = isinstance(condition, dict) and all(k.startswith("$") for k in condition)
-    if not (operators and condition):
-        return _any_equal(candidates, condition)
-    for op, arg in condition.items():
-        if op == "$eq":
-            ok = _any_equal(candidates, arg)
-        elif op == "$ne":
-            ok = not _any_equal(candidates, arg)
-        elif op == "$in":
-            ok = any(_any_equal(candidates, item) for item in arg)
-        elif op == "$nin":
-            ok = not any(_any_equal(candidates, item) for item in arg)
-        elif op == "$all":
-            ok = all(_any_equal(candidates, item) for item in arg)
-        elif op == "$exists":
-            ok = (candidates != [_MISSING]) == bool(arg)
-        elif op in ("$gt", "$gte", "$lt", "$lte"):
-            ok = any(_compare(c, op, arg) for c in candidates)
-        elif op == "$regex":
-            flags = re.IGNORECASE if "i" in condition.get("$options", "") else 0
-            ok = any(isinstance(c, str) and re.search(arg, c, flags) for c in candidates)
-        elif op == "$options":
-            continue
-        else:
-            raise NotImplementedError(f"in-memory filter: {op}")
-        if not ok:
-            return False
-    return True
-
-
-def _any_equal(candidates: list[Any], wanted: Any) -> bool:
-    if wanted is None:  # null matches a missing field too
-        return any(c is _MISSING or c is None for c in candidates)
-    return any(
-        c is not _MISSING and isinstance(c, bool) == isinstance(wanted, bool) and c == wanted
-        for c in candidates
-    )
-
-
-def _compare(value: Any, op: str, bound: Any) -> bool:
-    brackets = ((int, float), (str,), (datetime,))
-    if isinstance(value, bool) or isinstance(bound, bool) or not any(
-        isinstance(value, b) and isinstance(bound, b) for b in brackets
-    ):
-        return False  # MongoDB compares within a type bracket only
-    if op == "$gt":
-        return bool(value > bound)
-    if op == "$gte":
-        return bool(value >= bound)
-    if op == "$lt":
-        return bool(value < bound)
-    return bool(value <= bound)
-
-
-def _bson_like(value: Any) -> Any:
-    """A copy of a document as BSON would give it back (datetimes to the millisecond)."""
-    if isinstance(value, datetime):
-        return value.replace(microsecond=value.microsecond // 1000 * 1000)
-    if isinstance(value, dict):
-        return {k: _bson_like(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_bson_like(v) for v in value]
-    return value
 
 
 if TYPE_CHECKING:  # the memory classes are the ports (checked by mypy, not at run time)

@@ -1,6 +1,9 @@
-"""The contact list filter of `POST /v2/contact/list`, turned into a MongoDB filter.
+"""The contact list request of `POST /v2/contact/list` and the typed query it becomes.
 
-Building the filter dict is pure; the store runs it. Decisions:
+`ListQuery` is the request (search, time zone, filter groups) as the API sends it, checked;
+`build_contact_query` turns it into a `contact_query.ContactQuery` for one workspace, every
+value normalised like the stored ones. Only the store knows how a repository runs it.
+Decisions:
 - `search` is a case-insensitive substring match (regex-escaped). Every word of the search
   must occur in one of first_name, last_name, email_key, phone, so "ann smith" finds
   Ann Smith. A search that looks like a phone number ("+33 6 12") also matches phones
@@ -25,10 +28,12 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
+from services.contacts.domain import contact_query as q
+from services.contacts.domain.contact_query import ContactQuery
 from services.contacts.domain.custom_fields import CustomFieldDefinition, validate_custom_value
-from services.contacts.domain.errors import InvalidValue, invalid_from_pydantic
+from services.contacts.domain.errors import InvalidValue
 from services.contacts.domain.fields import (
     email_match_key,
     normalize_country,
@@ -36,19 +41,14 @@ from services.contacts.domain.fields import (
     normalize_phone,
 )
 from services.contacts.domain.tags import tag_key
+from shared.api.contacts import CATEGORIES, OPERATORS, Operator
 
-Operator = Literal[
-    "isEqualTo", "isNotEqualTo", "exists", "doesNotExist", "hasAnyOf", "hasAllOf", "hasNoneOf",
-    "isGreaterThan", "isLessThan", "isTimestampAfter", "isTimestampBefore",
-]  # fmt: skip
-OPERATORS: tuple[str, ...] = Operator.__args__  # type: ignore[attr-defined]
-CATEGORIES = ("contactField", "contactTag")
 MAX_CONDITIONS = 50
 MAX_VALUES = 100
 SEARCH_MAX_CHARS = 255
 SEARCH_MAX_WORDS = 10
 
-# API name → (stored name, kind of value)
+# API name → (contact attribute, kind of value)
 STANDARD_FIELDS: dict[str, tuple[str, str]] = {
     "id": ("id", "id"),
     "firstName": ("first_name", "text"),
@@ -66,6 +66,7 @@ _PHONE_LIKE = re.compile(r"^\+?\d{3,}$")
 _PHONE_PUNCTUATION = re.compile(r"[\s().\-]")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 _CUSTOM_NAME = re.compile(r"^[\w \-]{1,100}$")
+_TAG_TESTS: dict[str, q.Test] = {"hasAnyOf": "one_of", "hasAllOf": "all_of", "hasNoneOf": "none_of"}
 _ORDERED_KINDS = {"id", "timestamp", "number", "date", "any"}
 _TIMESTAMP_KINDS = {"timestamp", "date", "any"}
 
@@ -128,16 +129,6 @@ class ListQuery(BaseModel):
         group = _parse_group(raw, path="filter", nested=False)
         return group if group.items else None
 
-    @classmethod
-    def from_api(cls, body: object) -> ListQuery:
-        """Parse a request body, raising InvalidValue (never ValidationError) on bad input."""
-        if not isinstance(body, dict):
-            raise InvalidValue.for_value("body", body, "is not a JSON object")
-        try:
-            return cls.model_validate(body)
-        except ValidationError as exc:
-            raise invalid_from_pydantic(exc) from None
-
 
 def _zone(name: str) -> tzinfo:
     try:
@@ -187,64 +178,47 @@ def _parse_condition(raw: Any, *, path: str) -> Condition:
     return Condition.model_validate(raw)
 
 
-def parse_list_request(body: object) -> tuple[ListQuery, bool | None]:
-    """A list body's query and its `blocked` choice.
-
-    Blocked contacts are listed apart: absent or false hides them, true lists only them,
-    null lists everyone.
-    """
-    if not isinstance(body, dict):
-        raise InvalidValue.for_value("body", body, "is not a JSON object")
-    body = dict(body)
-    blocked = body.pop("blocked", False)
-    if blocked is not None and not isinstance(blocked, bool):
-        raise InvalidValue.for_value("blocked", blocked, "must be true, false or null")
-    return ListQuery.from_api(body), blocked
-
-
-def build_mongo_filter(
+def build_contact_query(
     query: ListQuery,
     *,
     workspace_id: str,
     blocked: bool | None,
     custom_field_defs: Sequence[CustomFieldDefinition] | None = None,
     default_region: str | None = None,
-) -> dict[str, Any]:
-    """The MongoDB filter over stored contacts for a list query of one workspace."""
+) -> ContactQuery:
+    """The typed query of a list request of one workspace (values normalised, checked)."""
     context = _Context(
         zone=_zone(query.timezone) if query.timezone else UTC,
         defs=None if custom_field_defs is None else {d.name: d for d in custom_field_defs},
         default_region=default_region,
     )
-    result: dict[str, Any] = {"workspace_id": workspace_id}
-    if blocked is not None:
-        result["blocked"] = blocked
-    clauses = []
-    if query.filter is not None:
-        clauses.append(_group(query.filter, path="filter", context=context))
-    if query.search:
-        clauses.append(_search(query.search, default_region=default_region))
-    if clauses:
-        result["$and"] = clauses
-    return result
+    return ContactQuery(
+        workspace_id=workspace_id,
+        blocked=blocked,
+        filter=None if query.filter is None else _group(query.filter, path="filter",
+                                                        context=context),
+        search=_search(query.search, default_region=default_region) if query.search else None,
+    )
 
 
-def _search(search: str, *, default_region: str | None) -> dict[str, Any]:
+def _search(search: str, *, default_region: str | None) -> q.Criterion:
     """Every word occurs in a searched field; a phone-like search also matches phone digits."""
-    words = [
-        {"$or": [{name: {"$regex": re.escape(word), "$options": "i"}} for name in _SEARCHED]}
+    words: list[q.Criterion] = [
+        q.Group("any", tuple(q.Condition(q.FieldRef(name), "contains", word)
+                             for name in _SEARCHED))
         for word in search.split()
     ]
-    by_words: dict[str, Any] = words[0] if len(words) == 1 else {"$and": words}
+    by_words = words[0] if len(words) == 1 else q.Group("all", tuple(words))
     compact = _PHONE_PUNCTUATION.sub("", search)
     if not _PHONE_LIKE.match(compact):
         return by_words
     # "+33 6 12" is a number, not three words; "0612" may also be part of a name or email.
     alternatives = [by_words] if compact == search else []
-    alternatives.append({"phone": {"$regex": re.escape(compact)}})
+    alternatives.append(q.Condition(q.FieldRef("phone"), "contains_digits", compact))
     with suppress(InvalidValue):  # a partial number: the digit match above is all there is
-        alternatives.append({"phone": normalize_phone(search, default_region=default_region)})
-    return {"$or": alternatives}
+        e164 = normalize_phone(search, default_region=default_region)
+        alternatives.append(q.Condition(q.FieldRef("phone"), "equals", e164))
+    return q.Group("any", tuple(alternatives))
 
 
 class _Context:
@@ -262,22 +236,22 @@ class _Context:
         self.default_region = default_region
 
 
-def _group(group: FilterGroup, *, path: str, context: _Context) -> dict[str, Any]:
+def _group(group: FilterGroup, *, path: str, context: _Context) -> q.Group:
     path = f"{path}.{group.combinator}"
-    parts = []
+    parts: list[q.Criterion] = []
     for index, item in enumerate(group.items):
         item_path = f"{path}[{index}]"
         if isinstance(item, FilterGroup):
             parts.append(_group(item, path=item_path, context=context))
         else:
             parts.append(_condition(item, path=item_path, context=context))
-    return {group.combinator: parts}
+    return q.Group("all" if group.combinator == "$and" else "any", tuple(parts))
 
 
-def _condition(cond: Condition, *, path: str, context: _Context) -> dict[str, Any]:
+def _condition(cond: Condition, *, path: str, context: _Context) -> q.Condition:
     if cond.category == "contactTag":
         return _tag_condition(cond, path=path)
-    stored, kind, defn = _field(cond.field, path=f"{path}.field", context=context)
+    field, kind, defn = _field(cond.field, path=f"{path}.field", context=context)
     op, value_path = cond.operator, f"{path}.value"
 
     def one(value: Any) -> Any:
@@ -285,44 +259,44 @@ def _condition(cond: Condition, *, path: str, context: _Context) -> dict[str, An
 
     match op:
         case "exists":
-            return {stored: {"$nin": [None, ""]}}
+            return q.Condition(field, "is_set")
         case "doesNotExist":
-            return {stored: {"$in": [None, ""]}}
+            return q.Condition(field, "is_empty")
         case "isEqualTo":
-            return {stored: one(cond.value)}
+            return q.Condition(field, "equals", one(cond.value))
         case "isNotEqualTo":
-            return {stored: {"$ne": one(cond.value)}}
+            return q.Condition(field, "not_equals", one(cond.value))
         case "hasAnyOf" | "hasNoneOf":
-            values = [one(v) for v in _values(cond.value, path=value_path)]
-            return {stored: {"$in" if op == "hasAnyOf" else "$nin": values}}
+            values = tuple(one(v) for v in _values(cond.value, path=value_path))
+            return q.Condition(field, "one_of" if op == "hasAnyOf" else "none_of", values)
         case "isGreaterThan" | "isLessThan" if kind in _ORDERED_KINDS:
             bound = _bound(cond.value, kind=kind, path=value_path, context=context)
-            return {stored: {"$gt" if op == "isGreaterThan" else "$lt": bound}}
+            return q.Condition(field, "greater" if op == "isGreaterThan" else "less", bound)
         case "isTimestampAfter" | "isTimestampBefore" if kind in _TIMESTAMP_KINDS:
             moment = _moment(cond.value, path=value_path, zone=context.zone)
             bound = moment if kind == "timestamp" else _day(moment, context.zone)
-            return {stored: {"$gt" if op == "isTimestampAfter" else "$lt": bound}}
+            return q.Condition(field, "greater" if op == "isTimestampAfter" else "less", bound)
     raise InvalidValue(
         f"{path}.operator: {op} does not apply to field {cond.field}", field=f"{path}.operator"
     )
 
 
-def _tag_condition(cond: Condition, *, path: str) -> dict[str, Any]:
+def _tag_condition(cond: Condition, *, path: str) -> q.Condition:
     if cond.field not in (None, "", "tags"):
         raise InvalidValue.for_value(f"{path}.field", cond.field, "is not tags")
+    tags = q.FieldRef("tags")
     match cond.operator:
         case "exists":
-            return {"tag_keys.0": {"$exists": True}}
+            return q.Condition(tags, "is_set")
         case "doesNotExist":
-            return {"tag_keys.0": {"$exists": False}}
+            return q.Condition(tags, "is_empty")
         case "hasAnyOf" | "hasAllOf" | "hasNoneOf":
             keys = []
             for name in _values(cond.value, path=f"{path}.value"):
                 if not isinstance(name, str) or not name.strip():
                     raise InvalidValue.for_value(f"{path}.value", name, "is not a tag name")
                 keys.append(tag_key(name))
-            mongo_op = {"hasAnyOf": "$in", "hasAllOf": "$all", "hasNoneOf": "$nin"}
-            return {"tag_keys": {mongo_op[cond.operator]: keys}}
+            return q.Condition(tags, _TAG_TESTS[cond.operator], tuple(keys))
     raise InvalidValue(
         f"{path}.operator: {cond.operator} does not apply to tags", field=f"{path}.operator"
     )
@@ -330,22 +304,22 @@ def _tag_condition(cond: Condition, *, path: str) -> dict[str, Any]:
 
 def _field(
     name: str | None, *, path: str, context: _Context
-) -> tuple[str, str, CustomFieldDefinition | None]:
-    """Stored name, value kind and (for custom fields) definition of an API field name."""
+) -> tuple[q.FieldRef, str, CustomFieldDefinition | None]:
+    """The contact field, value kind and (for custom fields) definition of an API field name."""
     if not name:
         raise InvalidValue(f"{path}: is required", field=path)
     if name in STANDARD_FIELDS:
-        stored, kind = STANDARD_FIELDS[name]
-        return stored, kind, None
+        attribute, kind = STANDARD_FIELDS[name]
+        return q.FieldRef(attribute), kind, None
     if context.defs is None:
         if not _CUSTOM_NAME.match(name):
             raise InvalidValue.for_value(path, name, "is not a contact field")
-        return f"custom_fields.{name}", "any", None
+        return q.FieldRef(name, custom=True), "any", None
     defn = context.defs.get(name)
     if defn is None:
         raise InvalidValue.for_value(path, name, "is not a contact field")
     kind = {"number": "number", "date": "date"}.get(defn.type, "custom")
-    return f"custom_fields.{name}", kind, defn
+    return q.FieldRef(name, custom=True), kind, defn
 
 
 def _values(value: Any, *, path: str) -> list[Any]:

@@ -186,16 +186,6 @@ class TagUpdate:
     changes: dict[str, Any]
 
 
-def parse_tag_update(body: object) -> TagUpdate:
-    """Read a `PUT /v2/space/tag` body; `currentName` is required (422)."""
-    current = body.get("currentName") if isinstance(body, dict) else None
-    if not isinstance(body, dict) or not isinstance(current, str):
-        raise InvalidValue.for_value("currentName", current, "is required")
-    return TagUpdate(
-        current_name=current, changes={k: v for k, v in body.items() if k != "currentName"}
-    )
-
-
 def plan_tag_update(entry: CatalogEntry | None, update: TagUpdate) -> Tag:
     """The tag an update leads to: 404 for no such tag, 422 for bad fields, 409 when another
     change of the tag is pending. Renaming to a taken name is checked by `ensure_name_free`."""
@@ -214,14 +204,6 @@ def ensure_name_free(entry: CatalogEntry, tag: Tag, target: CatalogEntry | None)
     """A rename's new name must not be another tag (409); its own reservation is fine."""
     if tag.key != entry.key and target is not None and target.reserved_for != entry.key:
         raise Conflict.for_value("name", tag.name, "is already a tag of this workspace")
-
-
-def parse_tag_deletion(body: object) -> str:
-    """Read a `DELETE /v2/space/tag` body: the tag's name (422 when missing)."""
-    name = body.get("name") if isinstance(body, dict) else None
-    if not isinstance(name, str):
-        raise InvalidValue.for_value("name", name, "is required")
-    return name
 
 
 def plan_tag_deletion(entry: CatalogEntry | None, name: str) -> Tag:

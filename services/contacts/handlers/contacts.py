@@ -11,7 +11,7 @@ import asyncio
 from services.contacts.domain.contact import Contact, ContactPatch, apply_patch
 from services.contacts.domain.custom_fields import CustomFieldDefinition
 from services.contacts.domain.errors import NotFound
-from services.contacts.domain.listing import build_mongo_filter
+from services.contacts.domain.listing import build_contact_query
 from services.contacts.domain.permissions import ensure_may_delete
 from services.contacts.domain.tags import add_tag_names, remove_tag_names
 from services.contacts.domain.versioning import block, state_of
@@ -59,7 +59,7 @@ async def list_contacts(query: ListContacts, deps: Deps) -> Page:
     """A page of the workspace's contacts matching a search and filter, newest first."""
     caller, limit, after, before = query.caller, query.limit, query.after, query.before
     defs = await ordered_custom_fields(deps, caller.workspace_id)
-    contact_query = build_mongo_filter(
+    contact_query = build_contact_query(
         query.query,
         workspace_id=caller.workspace_id,
         blocked=query.blocked,
@@ -76,9 +76,7 @@ async def list_contacts(query: ListContacts, deps: Deps) -> Page:
         has_previous = (
             after is not None
             and bool(rows)
-            and await deps.contacts.exists(
-                {"$and": [contact_query, {"id": {"$gt": rows[0].id}}]}
-            )
+            and await deps.contacts.exists(contact_query, above=rows[0].id)
         )
     return Page(contacts=rows, custom_fields=defs, has_next=has_next, has_previous=has_previous)
 

@@ -15,15 +15,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from services.contacts.domain.contact import Contact
+from services.contacts.domain.contact_query import ContactQuery
 from services.contacts.domain.custom_fields import CustomFieldDefinition
 from services.contacts.domain.identifiers import Identifier
 from services.contacts.domain.tags import CatalogEntry, PendingTagChange, Tag
 
 #: The transaction handle of one implementation (a pymongo session, a memory token).
 Session = Any
-#: A filter over stored contact documents, in the MongoDB query language, as
-#: `domain.listing.build_mongo_filter` builds it (always includes `workspace_id`).
-ContactFilter = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -72,13 +70,13 @@ class ContactRepository(Protocol):
         ...
 
     async def page(
-        self, query: ContactFilter, *, after: int | None, before: int | None, limit: int
+        self, query: ContactQuery, *, after: int | None, before: int | None, limit: int
     ) -> list[Contact]:
         """Up to `limit` matching contacts, newest first; ids below `after` / above `before`."""
         ...
 
-    async def exists(self, query: ContactFilter) -> bool:
-        """Whether any contact matches."""
+    async def exists(self, query: ContactQuery, *, above: int | None = None) -> bool:
+        """Whether any contact matches (with an id above `above`, when given)."""
         ...
 
     async def with_tag(

@@ -17,11 +17,13 @@ from typing import Any
 
 import pytest
 
+from services.contacts.api_shapes import parse_list_request
 from services.contacts.domain.contact import Contact
+from services.contacts.domain.contact_query import ContactQuery
 from services.contacts.domain.custom_fields import CustomFieldDefinition
 from services.contacts.domain.errors import Conflict
 from services.contacts.domain.identifiers import parse_identifier
-from services.contacts.domain.listing import build_mongo_filter, parse_list_request
+from services.contacts.domain.listing import build_contact_query
 from services.contacts.domain.tags import PendingTagChange, Tag
 from services.contacts.handlers.repositories import (
     CatalogRepository,
@@ -72,10 +74,10 @@ def _ident(raw: str) -> Any:
     return parse_identifier(raw, default_region="FR")
 
 
-def _filter(backend: Backend, body: dict[str, Any]) -> dict[str, Any]:
+def _filter(backend: Backend, body: dict[str, Any]) -> ContactQuery:
     query, blocked = parse_list_request(body)
-    return build_mongo_filter(query, workspace_id=backend.ws, blocked=blocked,
-                              default_region="FR")
+    return build_contact_query(query, workspace_id=backend.ws, blocked=blocked,
+                               default_region="FR")
 
 
 class ContactRepositoryContract:
@@ -158,7 +160,7 @@ class ContactRepositoryContract:
             await backend.add(first_name=f"c{i}")
         await backend.add(backend.other_ws, first_name="other")
         await backend.add(backend.other_ws, first_name="other")
-        query = {"workspace_id": backend.ws}
+        query = ContactQuery(workspace_id=backend.ws)
 
         async def ids(**kwargs: Any) -> list[int]:
             return [c.id for c in await backend.contacts.page(query, **kwargs)]
@@ -200,6 +202,66 @@ class ContactRepositoryContract:
         assert await backend.contacts.exists(_filter(backend, {"search": "carl"}))
         assert not await backend.contacts.exists(_filter(backend, {"search": "zed"}))
         assert (ann.id, carl.id) == (1, 3)
+
+    async def test_every_list_test_means_the_same_on_every_backend(
+        self, backend: Backend
+    ) -> None:
+        await backend.add(first_name="Ann", last_name="", tags=["VIP", "Lead"],
+                          custom_fields={"Age": 41, "Since": "2024-05-02"}, language="fr")
+        await backend.add(first_name="Bob", assignee="usr_1", tags=["vip"],
+                          custom_fields={"Age": 17.5, "Club": True})
+        await backend.add(email="Carl@Example.com", status="open")
+
+        async def names(*conditions: dict[str, Any], search: str | None = None) -> list[Any]:
+            body: dict[str, Any] = {"filter": {"$and": list(conditions)}}
+            if search:
+                body["search"] = search
+            found = await backend.contacts.page(_filter(backend, body), after=None,
+                                                before=None, limit=10)
+            return [c.first_name or c.email for c in found]
+
+        def field(name: str, operator: str, value: Any = None) -> dict[str, Any]:
+            return {"category": "contactField", "field": name, "operator": operator,
+                    "value": value}
+
+        def tags(operator: str, value: Any = None) -> dict[str, Any]:
+            return {"category": "contactTag", "operator": operator, "value": value}
+
+        everyone = ["Carl@Example.com", "Bob", "Ann"]
+        assert await names() == everyone
+        assert await names(field("lastName", "exists")) == []  # "" is not set
+        assert await names(field("lastName", "doesNotExist")) == everyone
+        assert await names(field("assignee", "hasNoneOf", ["usr_1"])) == ["Carl@Example.com",
+                                                                           "Ann"]
+        assert await names(field("email", "isEqualTo", "carl@example.COM")) == [
+            "Carl@Example.com"]
+        assert await names(field("language", "hasAnyOf", ["FR"])) == ["Ann"]
+        assert await names(field("status", "isNotEqualTo", "open")) == ["Bob", "Ann"]
+        assert await names(field("Age", "isEqualTo", 41.0)) == ["Ann"]  # numbers as numbers
+        assert await names(field("Age", "isGreaterThan", 17)) == ["Bob", "Ann"]
+        assert await names(field("Age", "isLessThan", "20")) == ["Bob"]
+        assert await names(field("Age", "doesNotExist")) == ["Carl@Example.com"]
+        assert await names(field("Club", "isEqualTo", True)) == ["Bob"]
+        assert await names(field("Club", "isEqualTo", 1)) == []  # true is not 1
+        assert await names(field("Since", "isTimestampAfter", "2024-05-01T12:00:00Z")) == [
+            "Ann"]
+        assert await names(field("created_at", "isTimestampAfter",
+                                 (T0 + timedelta(seconds=2)).isoformat())) == [
+            "Carl@Example.com"]
+        assert await names(field("id", "isLessThan", 3), field("id", "isGreaterThan", 1)) == [
+            "Bob"]
+        assert await names(tags("hasAllOf", ["vip", "LEAD"])) == ["Ann"]
+        assert await names(tags("hasNoneOf", ["lead"])) == ["Carl@Example.com", "Bob"]
+        assert await names(tags("exists")) == ["Bob", "Ann"]
+        assert await names({"$or": [tags("doesNotExist"), field("firstName", "isEqualTo",
+                                                                 "Bob")]}) == [
+            "Carl@Example.com", "Bob"]
+        assert await names(search="AN") == ["Ann"]
+        assert await names(search="example") == ["Carl@Example.com"]
+        assert await names(tags("hasAnyOf", ["vip"]), search="bo") == ["Bob"]
+        query = _filter(backend, {"blocked": None})
+        assert await backend.contacts.exists(query, above=2)
+        assert not await backend.contacts.exists(query, above=3)
 
     async def test_with_tag_pages_by_id_oldest_first(self, backend: Backend) -> None:
         for i in range(5):

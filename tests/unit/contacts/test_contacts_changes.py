@@ -4,18 +4,21 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.contacts.api_shapes import parse_patch
+from services.contacts.api_shapes import (
+    parse_list_request,
+    parse_patch,
+    parse_tag_deletion,
+    parse_tag_update,
+)
 from services.contacts.domain.contact import Contact
 from services.contacts.domain.errors import Conflict, InvalidValue, NotFound
-from services.contacts.domain.listing import ListQuery, parse_list_request
+from services.contacts.domain.listing import ListQuery
 from services.contacts.domain.tags import (
     CatalogEntry,
     PendingTagChange,
     Tag,
     TagUpdate,
     ensure_name_free,
-    parse_tag_deletion,
-    parse_tag_update,
     plan_tag_deletion,
     plan_tag_update,
     rename_tag_name,

@@ -1,12 +1,23 @@
-"""The list query and the MongoDB filter it becomes."""
+"""The list request, the typed contact query it becomes, and that query's MongoDB filter.
+
+Every case goes request → `build_contact_query` (the domain) → `store.mongo_filter`.
+"""
 
 from datetime import UTC, datetime
 
 import pytest
 
+from services.contacts.api_shapes import parse_list_query
 from services.contacts.domain.custom_fields import CustomFieldDefinition
 from services.contacts.domain.errors import InvalidValue
-from services.contacts.domain.listing import ListQuery, build_mongo_filter
+from services.contacts.domain.listing import ListQuery, build_contact_query
+from services.contacts.store import mongo_filter
+
+
+def build_mongo_filter(query, **kwargs):
+    """The MongoDB filter of a list request (the domain's query, translated by the store)."""
+    return mongo_filter(build_contact_query(query, **kwargs))
+
 
 FIRST = "filter.$and[0]"
 VALUE, OPERATOR, FIELD = f"{FIRST}.value", f"{FIRST}.operator", f"{FIRST}.field"
@@ -27,7 +38,7 @@ def build(*conditions, combinator="$and", defs=None, timezone=None, region=None)
     if timezone:
         body["timezone"] = timezone
     return build_mongo_filter(
-        ListQuery.from_api(body),
+        parse_list_query(body),
         workspace_id="ws1",
         blocked=False,
         custom_field_defs=defs,
@@ -47,7 +58,7 @@ def test_no_filter_no_search_is_the_workspace_only():
     assert build_mongo_filter(ListQuery(), workspace_id="ws1", blocked=None) == {
         "workspace_id": "ws1"
     }
-    empty = ListQuery.from_api({"search": "  ", "filter": {"$and": []}})
+    empty = parse_list_query({"search": "  ", "filter": {"$and": []}})
     assert build_mongo_filter(empty, workspace_id="ws1", blocked=True) == {
         "workspace_id": "ws1",
         "blocked": True,
@@ -175,7 +186,7 @@ def test_or_at_the_top():
 
 
 def test_search_matches_every_word_in_a_searched_field():
-    query = ListQuery.from_api({"search": " ann  sm.th "})
+    query = parse_list_query({"search": " ann  sm.th "})
     result = build_mongo_filter(query, workspace_id="ws1", blocked=None)
 
     def word(text):
@@ -186,13 +197,13 @@ def test_search_matches_every_word_in_a_searched_field():
 
 
 def test_phone_like_search_matches_digits_and_the_whole_number():
-    query = ListQuery.from_api({"search": "06 12 34 56 78"})
+    query = parse_list_query({"search": "06 12 34 56 78"})
     result = build_mongo_filter(query, workspace_id="ws1", blocked=None, default_region="FR")
     assert result["$and"] == [
         {"$or": [{"phone": {"$regex": "0612345678"}}, {"phone": "+33612345678"}]}
     ]
     partial = build_mongo_filter(
-        ListQuery.from_api({"search": "+336"}), workspace_id="ws1", blocked=None
+        parse_list_query({"search": "+336"}), workspace_id="ws1", blocked=None
     )
     assert {"phone": {"$regex": r"\+336"}} in partial["$and"][0]["$or"]
 
@@ -220,7 +231,7 @@ def test_phone_like_search_matches_digits_and_the_whole_number():
 )  # fmt: skip
 def test_malformed_queries_are_refused(body, field_name, shown):
     with pytest.raises(InvalidValue) as err:
-        ListQuery.from_api(body)
+        parse_list_query(body)
     assert err.value.field == field_name
     assert err.value.message.startswith(f"{field_name}: ")
     if shown:
