@@ -74,7 +74,7 @@ class Contact(BaseModel):
     @field_validator("created_at", "updated_at")
     @classmethod
     def _utc(cls, moment: datetime) -> datetime:
-        # MongoDB gives back naive datetimes that are UTC.
+        # A store may give back naive datetimes that are UTC.
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 

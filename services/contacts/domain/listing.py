@@ -332,7 +332,7 @@ def _scalar(
     value: Any, *, kind: str, defn: CustomFieldDefinition | None, path: str, context: _Context
 ) -> Any:
     """A comparable value for a field, normalised like the stored values of that field."""
-    if value is None or isinstance(value, (dict, list)):  # dicts would be MongoDB operators
+    if value is None or isinstance(value, (dict, list)):  # one value, never a structure
         raise InvalidValue.for_value(path, value, "is not a single value")
     try:
         match kind:
