@@ -18,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -370,3 +371,106 @@ class TopicCounter:
                     self.last_at = now
         assert self.last_at is not None
         return self.last_at
+
+
+# ----------------------------------------------------------------- consumer lag
+
+
+@dataclass
+class GroupLag:
+    """One consumer group's committed offsets next to the topic's end offsets, per partition."""
+
+    group: str
+    committed: dict[int, int]
+    end: dict[int, int]
+
+    @property
+    def total(self) -> int:
+        """Records of the topic the group has not committed yet (no commit counts as 0)."""
+        return sum(max(0, end - max(self.committed.get(p, 0), 0)) for p, end in self.end.items())
+
+    def partitions(self) -> str:
+        """`p0 12/12 p1 9/10 …`: committed/end of each partition."""
+        return " ".join(
+            f"p{p} {max(self.committed.get(p, 0), 0)}/{end}" for p, end in sorted(self.end.items())
+        )
+
+
+class LagProbe:
+    """Reads a topic's end offsets and consumer groups' committed offsets without joining any
+    group (admin OffsetFetch, consumer ListOffsets), so probing never moves a group."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self._bootstrap = bootstrap
+        self._topic = topic
+        self._admin: AIOKafkaAdminClient | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+        self._partitions: list[TopicPartition] = []
+
+    async def __aenter__(self) -> LagProbe:
+        self._admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap,
+                                          client_id="bench-lag")
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap,
+                                          client_id="bench-lag", enable_auto_commit=False)
+        try:
+            await self._admin.start()
+            await self._consumer.start()
+            deadline = time.monotonic() + 10
+            while not self._partitions and time.monotonic() < deadline:
+                await self._consumer.topics()  # refreshes the metadata
+                found = self._consumer.partitions_for_topic(self._topic) or set()
+                self._partitions = [TopicPartition(self._topic, p) for p in sorted(found)]
+                if not self._partitions:
+                    await asyncio.sleep(0.1)
+            if not self._partitions:
+                raise RuntimeError(f"topic {self._topic} does not exist")
+        except BaseException:
+            await self.__aexit__()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+        if self._admin is not None:
+            await self._admin.close()
+
+    async def end_offsets(self) -> dict[int, int]:
+        """Offset of the next record of each partition (records published so far)."""
+        assert self._consumer is not None
+        ends = await self._consumer.end_offsets(self._partitions)
+        return {tp.partition: offset for tp, offset in ends.items()}
+
+    async def lag(self, groups: Sequence[str]) -> list[GroupLag]:
+        """Each group's committed offsets against end offsets read just before them."""
+        assert self._admin is not None
+        end = await self.end_offsets()
+        lags = []
+        for group in groups:
+            committed = await self._admin.list_consumer_group_offsets(
+                group, partitions=self._partitions
+            )
+            lags.append(GroupLag(group, {tp.partition: meta.offset
+                                         for tp, meta in committed.items()}, end))
+        return lags
+
+
+# ----------------------------------------------------------------- CPU use
+
+
+def cpu_seconds(pid_dir: Path = BENCH_VAR / "pids") -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each process a PID file of ``pid_dir`` names,
+    by this process (``client``) and by the whole host (``host``, every CPU)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used: dict[str, float] = {}
+    pids = {p.stem: p.read_text().strip() for p in pid_dir.glob("*.pid")}
+    for name, pid in {**pids, "client": str(os.getpid())}.items():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # Fields after the command name (which may hold spaces): utime is the 12th.
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used[name] = (int(fields[11]) + int(fields[12])) / tick
+    with contextlib.suppress(OSError, ValueError):
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = values[3] + (values[4] if len(values) > 4 else 0)  # idle + iowait
+        used["host"] = (sum(values[:8]) - idle) / tick
+    return used
