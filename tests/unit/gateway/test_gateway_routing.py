@@ -2,27 +2,33 @@
 forwards the call as sent; a "resolve the contact" row asks contacts once, then forwards
 ``id:N`` and the contact's phone and email to the owner.
 
-The services behind the gateway are one fake (``httpx.MockTransport``) that records every
-call it receives and answers like the contacts service would.
+The services behind the gateway are one fake HTTP server on 127.0.0.1 (each service under
+its own path prefix) that records every call it receives and answers like the contacts
+service would.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from services.gateway.auth import Gateway, install_rate_limit_headers
 from services.gateway.forwarding import check_assignee
 from services.gateway.rate_limit import FixedWindowLimiter
 from services.gateway.routes import contacts, space
 from services.gateway.routing import Route, register
-from services.gateway.settings import GatewaySettings
+from services.gateway.settings import GatewaySettings, ServiceUrls
 from services.gateway.upstream import Services
 from shared.api.contacts import ContactAction, ContactInput
 from shared.api.roles import MANAGERS
@@ -65,30 +71,73 @@ OTHER_ROUTES = (
     Route(method="PUT", path="/v2/thing/{identifier}", service="merge", name="put_thing",
           summary="A body with an assignee check", answer=ContactAction, body=ContactInput,
           checks=(check_assignee,)),
+    Route(method="GET", path="/v2/slow", service="deletion", name="slow", summary="Slow"),
+    Route(method="GET", path="/v2/chunked", service="deletion", name="chunked",
+          summary="A chunked answer"),
 )
+
+
+@dataclass(frozen=True)
+class Received:
+    """One call a fake service received."""
+
+    service: str
+    method: str
+    target: bytes
+    headers: httpx.Headers
+    content: bytes
 
 
 @dataclass
 class Upstream:
-    """Every service behind the gateway: records the calls, answers like contacts."""
+    """Every service behind the gateway (``/<service>/…``): records calls, answers like
+    contacts."""
 
-    calls: list[httpx.Request] = field(default_factory=list)
+    calls: list[Received] = field(default_factory=list)
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        """One call to one service."""
-        self.calls.append(request)
-        service = request.url.port
-        if service == 8101 and request.method == "GET":
-            identifier = request.url.raw_path.decode().split("/")[3]
-            if request.headers[WORKSPACE_HEADER] != "ws_a" or identifier not in CONTACTS_OF_A:
-                return httpx.Response(404, json={"code": 404, "message": "contact not found"})
-            return httpx.Response(200, json=CONTACTS_OF_A[identifier],
-                                  headers={"X-Identifier-Matches": "2"})
-        return httpx.Response(200, json={"ok": True}, headers={"Set-Cookie": "not=passed"})
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """An ASGI app: record the call, answer it."""
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        _, service, rest = scope["raw_path"].split(b"/", 2)
+        target = b"/" + rest + (b"?" + scope["query_string"] if scope["query_string"] else b"")
+        headers = httpx.Headers([(k.decode(), v.decode()) for k, v in scope["headers"]])
+        call = Received(service.decode(), scope["method"], target, headers, body)
+        self.calls.append(call)
+        status, answer, extra = self.answer(call)
+        if target == b"/v2/chunked":
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", b"application/json")]})
+            for part in (b'{"parts": ', b"[1, 2", b", 3]}"):
+                await send({"type": "http.response.body", "body": part, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if target == b"/v2/slow":
+            await asyncio.sleep(1.0)
+        raw = json.dumps(answer).encode()
+        await send({"type": "http.response.start", "status": status, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode()),
+            *((k.encode(), v.encode()) for k, v in extra.items())]})
+        await send({"type": "http.response.body", "body": raw})
 
-    def to(self, port: int) -> list[httpx.Request]:
+    def answer(self, call: Received) -> tuple[int, Any, dict[str, str]]:
+        """What a service answers: contacts' GET of a contact, else ``{"ok": true}``."""
+        if call.service == "contacts" and call.method == "GET":
+            identifier = call.target.decode().split("/")[3]
+            if call.headers["x-workspace-id"] != "ws_a" or identifier not in CONTACTS_OF_A:
+                return 404, {"code": 404, "message": "contact not found"}, {}
+            return 200, CONTACTS_OF_A[identifier], {"X-Identifier-Matches": "2"}
+        return 200, {"ok": True}, {"Set-Cookie": "not=passed"}
+
+    def to(self, service: str) -> list[Received]:
         """The calls one service received."""
-        return [c for c in self.calls if c.url.port == port]
+        return [c for c in self.calls if c.service == service]
 
 
 class FakeStore:
@@ -101,25 +150,61 @@ class FakeStore:
         return user_id in {c.user_id for c in TOKENS.values() if c.workspace_id == workspace_id}
 
 
-@pytest.fixture
-async def upstream() -> Upstream:
-    return Upstream()
+@pytest.fixture(scope="module")
+async def upstream() -> AsyncIterator[tuple[Upstream, int]]:
+    """The fake services, served by uvicorn on a free 127.0.0.1 port."""
+    fake = Upstream()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(fake, log_config=None, access_log=False,
+                                           timeout_keep_alive=1))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    for _ in range(1000):  # up in a few ms; bounded
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    yield fake, int(sock.getsockname()[1])
+    server.should_exit = True
+    await task
 
 
 @pytest.fixture
-async def client(upstream: Upstream) -> AsyncIterator[httpx.AsyncClient]:
-    """A gateway app with the real rows and ``OTHER_ROUTES``, in front of ``upstream``."""
-    settings = GatewaySettings(internal_token=INTERNAL_TOKEN, public_url="https://api.test")
-    services = Services(settings, transport=httpx.MockTransport(upstream.handle))
+async def calls(upstream: tuple[Upstream, int]) -> Upstream:
+    """The fake services, with no call recorded yet."""
+    upstream[0].calls.clear()
+    return upstream[0]
+
+
+def gateway_app(port: int, **settings: Any) -> tuple[FastAPI, Services]:
+    """A gateway app with the real rows and ``OTHER_ROUTES``, in front of the fakes."""
+    app = _app()
+    urls = ServiceUrls(**{s: f"http://127.0.0.1:{port}/{s}"
+                          for s in ("contacts", "channels", "merge", "deletion")})
+    config = GatewaySettings(internal_token=INTERNAL_TOKEN, public_url="https://api.test",
+                             service_urls=urls, **settings)
+    services = Services(config)
+    fake: Any = FakeStore()
+    app.state.gateway = Gateway(store=fake, services=services,
+                                limiter=FixedWindowLimiter(1000, 1.0))
+    return app, services
+
+
+@functools.cache
+def _app() -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
     install_rate_limit_headers(app)
     register(app, contacts.ROUTES, tag="contacts")
     register(app, space.ROUTES, tag="workspace")
     register(app, OTHER_ROUTES, tag="others")
-    fake: Any = FakeStore()
-    app.state.gateway = Gateway(store=fake, services=services,
-                                limiter=FixedWindowLimiter(1000, 1.0))
+    return app
+
+
+@pytest.fixture
+async def client(upstream: tuple[Upstream, int], calls: Upstream
+                 ) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the gateway app (a fresh gateway state per test)."""
+    app, services = gateway_app(upstream[1], service_timeout_s=0.5)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://gateway.test") as http:
         yield http
@@ -131,7 +216,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def test_a_resolving_route_asks_contacts_once_and_forwards_id_phone_and_email(
-    client: httpx.AsyncClient, upstream: Upstream
+    client: httpx.AsyncClient, calls: Upstream
 ) -> None:
     answer = await client.get("/v2/contact/email:ann%40ex%C3%A4mple.com/channels?limit=5",
                               headers=bearer("cht_agent"))
@@ -140,13 +225,13 @@ async def test_a_resolving_route_asks_contacts_once_and_forwards_id_phone_and_em
     assert "set-cookie" not in answer.headers
     assert answer.headers["X-RateLimit-Remaining"] == "999"
 
-    [asked] = upstream.to(8101)
+    [asked] = calls.to("contacts")
     assert asked.method == "GET"
-    assert asked.url.raw_path == b"/v2/contact/email:ann%40ex%C3%A4mple.com"
+    assert asked.target == b"/v2/contact/email:ann%40ex%C3%A4mple.com"
     assert asked.headers[INTERNAL_TOKEN_HEADER] == INTERNAL_TOKEN
     assert asked.headers[WORKSPACE_HEADER] == "ws_a"
-    [sent] = upstream.to(8102)
-    assert (sent.method, sent.url.raw_path) == ("GET", b"/v2/contact/id:7/channels?limit=5")
+    [sent] = calls.to("channels")
+    assert (sent.method, sent.target) == ("GET", b"/v2/contact/id:7/channels?limit=5")
     assert sent.headers[CONTACT_ID_HEADER] == "7"
     assert sent.headers[INTERNAL_TOKEN_HEADER] == INTERNAL_TOKEN
     assert sent.headers["X-User-Role"] == "agent"
@@ -160,47 +245,47 @@ async def test_a_resolving_route_asks_contacts_once_and_forwards_id_phone_and_em
 
 
 async def test_a_resolving_route_forwards_the_body_as_sent(
-    client: httpx.AsyncClient, upstream: Upstream
+    client: httpx.AsyncClient, calls: Upstream
 ) -> None:
     body = b'{"text":  "h\\u00e9llo",\n "n": 1.50}'
     answer = await client.post("/v2/contact/phone:%2B33612345678/message", content=body,
                                headers=bearer("cht_owner"))
     assert answer.status_code == 200, answer.text
-    [sent] = upstream.to(8102)
-    assert sent.url.raw_path == b"/v2/contact/id:7/message"
+    [sent] = calls.to("channels")
+    assert sent.target == b"/v2/contact/id:7/message"
     assert sent.content == body, "the gateway forwards the bytes, never re-serialises them"
     assert sent.headers["Content-Type"] == "application/json"
 
 
 async def test_a_missing_or_foreign_contact_is_the_same_404_and_the_owner_is_not_called(
-    client: httpx.AsyncClient, upstream: Upstream
+    client: httpx.AsyncClient, calls: Upstream
 ) -> None:
     missing = await client.get("/v2/contact/id:999/channels", headers=bearer("cht_owner"))
     foreign = await client.get("/v2/contact/id:7/channels", headers=bearer("cht_other"))
     for answer in (missing, foreign):
         assert answer.status_code == 404, answer.text
         assert answer.json() == {"code": 404, "message": "contact not found"}
-    assert len(upstream.to(8101)) == 2
-    assert upstream.to(8102) == []
+    assert len(calls.to("contacts")) == 2
+    assert calls.to("channels") == []
 
 
 async def test_roles_of_a_row_are_checked_before_anything_is_asked(
-    client: httpx.AsyncClient, upstream: Upstream
+    client: httpx.AsyncClient, calls: Upstream
 ) -> None:
     answer = await client.delete("/v2/contact/id:7/merge_suggestions",
                                  headers=bearer("cht_agent"))
     assert answer.status_code == 403, answer.text
     assert "agent" in answer.json()["message"]
-    assert upstream.calls == []
+    assert calls.calls == []
     answer = await client.delete("/v2/contact/id:7/merge_suggestions",
                                  headers=bearer("cht_owner"))
     assert answer.status_code == 200, answer.text
-    assert [c.url.raw_path for c in upstream.to(8103)] == [
+    assert [c.target for c in calls.to("merge")] == [
         b"/v2/contact/id:7/merge_suggestions"]
 
 
 async def test_a_contacts_row_forwards_path_query_and_answer_unchanged(
-    client: httpx.AsyncClient, upstream: Upstream
+    client: httpx.AsyncClient, calls: Upstream
 ) -> None:
     answer = await client.get("/v2/contact/email:ann%40ex%C3%A4mple.com",
                               headers=bearer("cht_owner"))
@@ -209,14 +294,14 @@ async def test_a_contacts_row_forwards_path_query_and_answer_unchanged(
     assert answer.json()["id"] == 7
     listing = await client.post("/v2/contact/list?limit=3&cursorId=9", headers=bearer("cht_owner"))
     assert listing.status_code == 200, listing.text
-    sent = upstream.to(8101)[-1]
-    assert sent.url.raw_path == b"/v2/contact/list?limit=3&cursorId=9"
+    sent = calls.to("contacts")[-1]
+    assert sent.target == b"/v2/contact/list?limit=3&cursorId=9"
     assert sent.content == b"{}", "a missing optional body goes on as {}"
     assert sent.headers["X-Public-Url"] == "https://api.test"
 
 
 async def test_the_gateway_checks_what_it_documents(
-    client: httpx.AsyncClient, upstream: Upstream
+    client: httpx.AsyncClient, calls: Upstream
 ) -> None:
     owner = bearer("cht_owner")
     assert (await client.get("/v2/contact/id:7")).status_code == 401
@@ -231,8 +316,8 @@ async def test_the_gateway_checks_what_it_documents(
     assert stranger.status_code == 422 and "assignee" in stranger.json()["message"]
     colleague = await client.put("/v2/thing/x", headers=owner, json={"assignee": "usr_agent"})
     assert colleague.status_code == 200, colleague.text
-    assert [c.url.raw_path for c in upstream.calls] == [b"/v2/thing/x"]
-    assert json.loads(upstream.calls[0].content) == {"assignee": "usr_agent"}
+    assert [c.target for c in calls.calls] == [b"/v2/thing/x"]
+    assert json.loads(calls.calls[0].content) == {"assignee": "usr_agent"}
 
 
 def test_every_row_is_documented_with_its_parameters_and_body() -> None:
@@ -257,3 +342,36 @@ def test_a_row_that_cannot_be_served_is_refused_at_start() -> None:
         register(app, [Route(method="GET", path="/v2/contact/{identifier}/x",
                              service="contacts", name="x", summary="x",
                              resolve_contact=True)], tag="x")
+
+
+async def test_a_chunked_answer_is_read_whole(client: httpx.AsyncClient) -> None:
+    answer = await client.get("/v2/chunked", headers=bearer("cht_owner"))
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"parts": [1, 2, 3]}
+
+
+async def test_a_slow_or_missing_service_is_a_503_naming_it(
+    client: httpx.AsyncClient, upstream: tuple[Upstream, int]
+) -> None:
+    slow = await client.get("/v2/slow", headers=bearer("cht_owner"))
+    assert slow.status_code == 503 and slow.headers["Retry-After"] == "1"
+    assert "deletion" in slow.json()["message"] and "in time" in slow.json()["message"]
+    assert (await client.get("/v2/chunked", headers=bearer("cht_owner"))).status_code == 200
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        app, services = gateway_app(closed.getsockname()[1])  # the same app, now in front
+        down = await client.get("/v2/contact/id:7", headers=bearer("cht_owner"))  # of nothing
+        await services.close()
+    assert down.status_code == 503, down.text
+    assert down.json()["message"] == "the contacts service is unavailable; retry later"
+
+
+async def test_a_kept_alive_connection_the_service_closed_is_replaced(
+    client: httpx.AsyncClient, calls: Upstream
+) -> None:
+    first = await client.post("/v2/contact/id:7/block", headers=bearer("cht_owner"))
+    await asyncio.sleep(1.3)  # the fake closes connections idle for 1 s
+    second = await client.post("/v2/contact/id:7/block", headers=bearer("cht_owner"))
+    assert (first.status_code, second.status_code) == (200, 200), second.text
+    assert len(calls.to("contacts")) == 2, "each call reached the service exactly once"
