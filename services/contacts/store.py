@@ -13,7 +13,8 @@ Stored contact (collection `contacts`, one per contact; `to_document` / `from_do
       "first_name": str | None, "last_name": str | None,
       "email": str | None,                  # as given (stripped)
       "email_key": str | None,              # email lower-cased: what matching and filters use
-      "phone": str | None,                  # E.164
+      "phone": str | None,                  # E.164; a provider's number as delivered
+      "phone_canonical": str | None,        # canonical E.164 of phone: what `phone:` matches
       "country_code": str | None,           # ISO 3166-1 alpha-2
       "country_manual": bool,               # True: set by a user, never derived from the phone
       "language": str | None,               # ISO 639-1 / BCP-47, canonical case
@@ -50,6 +51,7 @@ from services.contacts.domain.errors import Conflict
 from services.contacts.domain.identifiers import Identifier
 from services.contacts.domain.tags import CatalogEntry, PendingTagChange, Tag, tag_key
 from services.contacts.handlers.repositories import Layout
+from shared.contracts import ContactOrigin
 from shared.contracts.envelope import utcnow
 from shared.mongo import Document, increment
 
@@ -67,13 +69,17 @@ def to_document(contact: Contact) -> Document:
     return {
         "_id": document_id(contact.workspace_id, contact.id),
         **contact.model_dump(),
+        "phone_canonical": contact.phone_canonical,
         "tag_keys": [tag_key(name) for name in contact.tags],
     }
 
 
 def from_document(doc: Document) -> Contact:
     """Rebuild a contact from its stored document."""
-    fields = {key: value for key, value in doc.items() if key not in ("_id", "tag_keys")}
+    fields = {
+        key: value for key, value in doc.items()
+        if key not in ("_id", "tag_keys", "phone_canonical")
+    }
     return Contact.model_validate(fields)
 
 
@@ -138,12 +144,13 @@ class ContactStore:
         self._contacts = db["contacts"]
         self._counters = db["contact_counters"]
         self._claims = db["identifier_claims"]
+        self._sender_links = db["sender_links"]
 
     async def ensure_indexes(self) -> None:
         """One index per lookup and per standard-field filter of the list."""
         c = self._contacts
         await c.create_index([("workspace_id", ASCENDING), ("id", DESCENDING)], unique=True)
-        for name in ("email_key", "phone"):  # identifier lookups resolve to the lowest id
+        for name in ("email_key", "phone_canonical"):  # identifier lookups: the lowest id wins
             await c.create_index(
                 [("workspace_id", ASCENDING), (name, ASCENDING), ("id", ASCENDING)]
             )
@@ -204,7 +211,7 @@ class ContactStore:
             assert isinstance(ident.key, int)
             found = await self.get(workspace_id, ident.key, session)
             return found, int(found is not None)
-        field = "email_key" if ident.kind == "email" else "phone"
+        field = "email_key" if ident.kind == "email" else "phone_canonical"
         query = {"workspace_id": workspace_id, field: ident.key}
         docs = (
             await self._contacts.find(query, session=session)
@@ -279,6 +286,31 @@ class ContactStore:
             .to_list()
         )
         return [from_document(doc) for doc in docs]
+
+    # channel senders (handlers/senders.py) -------------------------------------------------
+    async def sender_contact(
+        self, workspace_id: str, origin: ContactOrigin, session: Session
+    ) -> int | None:
+        """The id of the contact made for a channel sender, if one was."""
+        doc = await self._sender_links.find_one(
+            {"_id": _sender_link_id(workspace_id, origin)}, session=session
+        )
+        return None if doc is None else int(doc["contact_id"])
+
+    async def link_sender(
+        self, workspace_id: str, origin: ContactOrigin, contact_id: int, session: Session
+    ) -> None:
+        """Name the sender's contact (one link per workspace, channel and sender)."""
+        await self._sender_links.replace_one(
+            {"_id": _sender_link_id(workspace_id, origin)},
+            {"workspace_id": workspace_id, "channel_id": origin.channel_id,
+             "sender_id": origin.sender_id, "contact_id": contact_id, "linked_at": utcnow()},
+            upsert=True, session=session,
+        )
+
+
+def _sender_link_id(workspace_id: str, origin: ContactOrigin) -> str:
+    return f"{workspace_id}:{origin.channel_id}:{origin.sender_id}"
 
 
 class CatalogStore:

@@ -39,7 +39,7 @@ from services.contacts.handlers.repositories import (
     Layout,
     Session,
 )
-from shared.contracts import Envelope
+from shared.contracts import ContactOrigin, Envelope
 from shared.mongo import Document
 from shared.unit_of_work import (
     AlreadyProcessed,
@@ -155,14 +155,28 @@ class MemoryContactStore:
         self._contacts: dict[tuple[str, int], Contact] = {}
         self._counters: dict[str, int] = {}
         self._claims: dict[str, int] = {}
+        self._sender_links: dict[tuple[str, int, str], int] = {}
 
     def snapshot(self) -> object:
-        """Contacts and claims; not the id counters (they are outside transactions)."""
-        return dict(self._contacts), dict(self._claims)
+        """Contacts, claims, sender links; not the id counters (outside transactions)."""
+        return dict(self._contacts), dict(self._claims), dict(self._sender_links)
 
     def restore(self, state: object) -> None:
         """Put back what `snapshot` returned."""
-        self._contacts, self._claims = state  # type: ignore[misc]
+        self._contacts, self._claims, self._sender_links = state  # type: ignore[misc]
+
+    async def sender_contact(
+        self, workspace_id: str, origin: ContactOrigin, session: Session
+    ) -> int | None:
+        """The id of the contact made for a channel sender, if one was."""
+        return self._sender_links.get((workspace_id, origin.channel_id, origin.sender_id))
+
+    async def link_sender(
+        self, workspace_id: str, origin: ContactOrigin, contact_id: int, session: Session
+    ) -> None:
+        """Name the sender's contact."""
+        _in_transaction(session)
+        self._sender_links[(workspace_id, origin.channel_id, origin.sender_id)] = contact_id
 
     async def next_id(self, workspace_id: str, session: Session) -> int:
         """Allocate the workspace's next contact id."""
@@ -192,7 +206,7 @@ class MemoryContactStore:
             assert isinstance(ident.key, int)
             found = await self.get(workspace_id, ident.key, session)
             return found, int(found is not None)
-        name = "email_key" if ident.kind == "email" else "phone"
+        name = "email_key" if ident.kind == "email" else "phone_canonical"
         matching = self._find(
             workspace_id, lambda c: getattr(c, name) == ident.key, descending=False
         )

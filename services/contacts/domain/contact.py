@@ -26,6 +26,7 @@ from services.contacts.domain.fields import (
     normalize_phone,
     normalize_url,
 )
+from services.contacts.domain.provider_phones import canonical_phone
 
 ASSIGNEE_MAX_CHARS = 255
 READ_ONLY_FIELDS = {
@@ -70,6 +71,12 @@ class Contact(BaseModel):
             email = data.get("email")
             data = {**data, "email_key": email_match_key(email) if email else None}
         return data
+
+    @property
+    def phone_canonical(self) -> str | None:
+        """The phone's canonical E.164 form, for lookups and duplicates (DESIGN §1: a number a
+        provider delivered is kept as delivered; this is the form it is matched by)."""
+        return canonical_phone(self.phone) if self.phone else None
 
     @field_validator("created_at", "updated_at")
     @classmethod

@@ -67,6 +67,7 @@ def state_of(contact: Contact) -> ContactState:
         last_name=contact.last_name,
         email=contact.email,
         phone=contact.phone,
+        phone_canonical=contact.phone_canonical,
         country_code=contact.country_code,
         language=contact.language,
         profile_pic=contact.profile_pic,

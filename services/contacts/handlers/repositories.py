@@ -19,6 +19,7 @@ from services.contacts.domain.contact_query import ContactQuery
 from services.contacts.domain.custom_fields import CustomFieldDefinition
 from services.contacts.domain.identifiers import Identifier
 from services.contacts.domain.tags import CatalogEntry, PendingTagChange, Tag
+from shared.contracts import ContactOrigin
 
 #: The transaction handle of one implementation (a pymongo session, a memory token).
 Session = Any
@@ -83,6 +84,18 @@ class ContactRepository(Protocol):
         self, workspace_id: str, key: str, *, after: int, limit: int
     ) -> list[Contact]:
         """Contacts carrying a tag (by key) with ids above `after`, oldest first."""
+        ...
+
+    async def sender_contact(
+        self, workspace_id: str, origin: ContactOrigin, session: Session
+    ) -> int | None:
+        """The id of the contact made for a channel sender, if one was."""
+        ...
+
+    async def link_sender(
+        self, workspace_id: str, origin: ContactOrigin, contact_id: int, session: Session
+    ) -> None:
+        """Name the sender's contact (one link per workspace, channel and sender)."""
         ...
 
 

@@ -296,9 +296,10 @@ def test_stored_document_round_trips():
     assert doc["_id"] == "ws1:7"
     assert doc["tag_keys"] == ["vip", "lead"]
     assert doc["email_key"] == "ann@example.com"
+    assert doc["phone_canonical"] == "+33612345678"
     assert set(doc) == {
         "_id", "workspace_id", "id", "first_name", "last_name", "email", "email_key", "phone",
-        "country_code", "country_manual", "language", "profile_pic", "assignee", "status",
+        "phone_canonical", "country_code", "country_manual", "language", "profile_pic", "assignee", "status",
         "blocked", "tags", "tag_keys", "custom_fields", "created_at", "updated_at", "version",
     }  # fmt: skip
     assert from_document(doc) == contact
