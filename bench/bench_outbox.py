@@ -13,8 +13,13 @@ In one run, on the bench broker and a fresh database:
     commit rate while the relay runs.
 (c) relay only: N events committed with no relay running (the commit rate
     alone; and a smaller run with a single writer, which never conflicts on the
-    outbox counter), then the relay starts: events/s from its start to the last
+    outbox counter), then a relay that never ran before starts: it catches up
+    with one snapshot scan of the outbox; events/s from its start to the last
     record consumed.
+(c') relay restart: a relay runs once on the empty outbox (it records a resume
+    token) and stops; N events are committed; a new relay resumes the change
+    stream from the recorded token: events/s from its start to the last record
+    consumed. This is how a relay catches up after a restart or a lease takeover.
 
 Ratios relay/raw are printed. Every phase has its own fresh topic and database.
 """
@@ -181,7 +186,8 @@ class Writers:
 
 class TimedRelay(OutboxRelay):
     """The relay as the services run it, noting how long its Kafka sends (send + acks) take;
-    the rest of its time is MongoDB (reading pending messages, marking them sent)."""
+    the rest of its time is MongoDB (catch-up scan or change stream, one position write per
+    batch)."""
 
     def __init__(self, db: Any, bootstrap: str):
         # The services' defaults: 0.5 s poll, batches of 500.
@@ -235,6 +241,7 @@ async def outbox_end_to_end(
         "commit_per_s": round(N / commit_s, 1),
         "tx_retries": writers.attempts - N,
         "duplicates": counter.duplicates,
+        "relay_batches": relay.batches,
     }
 
 
@@ -270,6 +277,46 @@ async def relay_only(
         "commit_per_s": round(N / commit_s, 1),
         "writers": WRITERS,
         "tx_retries": writers.attempts - N,
+        "duplicates": counter.duplicates,
+    }
+
+
+async def relay_restart(
+    client: AsyncMongoClient[Document], bootstrap: str, db_name: str, topic: str
+) -> dict[str, Any]:
+    """A relay records a resume token and stops; N events are committed; time a new relay
+    that resumes the change stream from the token until all are consumed."""
+    db = client[db_name]
+    await ensure_outbox_indexes(db)
+    await create_topic(bootstrap, topic, partitions=PARTITIONS)
+    envelopes = [contact_event(i) for i in range(N)]
+    earlier = TimedRelay(db, bootstrap)
+    await earlier.start()
+    try:
+        assert await earlier.publish_pending() == 0  # nothing yet: records the stream's start
+    finally:
+        await earlier.stop()
+        await earlier.release()
+    relay = TimedRelay(db, bootstrap)
+    task: asyncio.Task[None] | None = None
+    try:
+        await Writers(client, Outbox(db), topic).commit_all(envelopes)
+        await relay.start()
+        async with TopicCounter(bootstrap, topic, accept=by_event_id) as counter:
+            consumed = asyncio.create_task(counter.wait(N))
+            started = time.perf_counter()
+            task = asyncio.create_task(relay.run())
+            last = await consumed
+    finally:
+        await stop_relay(relay, task)
+        await client.drop_database(db_name)
+    elapsed = last - started
+    return {
+        "events": N,
+        "elapsed_s": round(elapsed, 3),
+        "per_s": round(N / elapsed, 1),
+        "relay_kafka_s": round(relay.kafka_s, 3),
+        "relay_batches": relay.batches,
         "duplicates": counter.duplicates,
     }
 
@@ -322,7 +369,8 @@ async def run(bootstrap: str, mongo_url: str) -> dict[str, Any]:
             "(b) outbox commit→consume",
             f"{e2e['events']} events in {e2e['elapsed_s']:.2f}s = {e2e['per_s']:,.0f} ev/s "
             f"(commits {e2e['commit_per_s']:,.0f} tx/s with the relay running, "
-            f"{e2e['tx_retries']} tx retries, {e2e['duplicates']} duplicates)",
+            f"{e2e['tx_retries']} tx retries, {e2e['duplicates']} duplicates, "
+            f"{e2e['relay_batches']} relay batches)",
         )
         alone = await relay_only(
             client, bootstrap, f"bench_outbox_{run_id}_relay", f"bench.relay.{run_id}"
@@ -342,24 +390,38 @@ async def run(bootstrap: str, mongo_url: str) -> dict[str, Any]:
             "(c) relay only, start→consumed",
             f"{alone['events']} events in {alone['elapsed_s']:.2f}s = {alone['per_s']:,.0f} ev/s "
             f"({alone['duplicates']} duplicates; {alone['relay_batches']} batches, Kafka "
-            f"send+ack {alone['relay_kafka_s']:.2f}s, the rest is mostly MongoDB read + mark-sent)",
+            f"send+ack {alone['relay_kafka_s']:.2f}s, the rest is MongoDB: snapshot scan, "
+            "position writes)",
+        )
+        restart = await relay_restart(
+            client, bootstrap, f"bench_outbox_{run_id}_restart", f"bench.restart.{run_id}"
+        )
+        say(
+            "(c') relay restart, resume token",
+            f"{restart['events']} events in {restart['elapsed_s']:.2f}s = "
+            f"{restart['per_s']:,.0f} ev/s ({restart['duplicates']} duplicates; "
+            f"{restart['relay_batches']} batches, Kafka send+ack {restart['relay_kafka_s']:.2f}s, "
+            "the rest is MongoDB: change stream, position writes)",
         )
     finally:
         await client.close()
 
     ratios = {
         "relay_only_over_raw": round(alone["per_s"] / raw["per_s"], 3),
+        "relay_restart_over_raw": round(restart["per_s"] / raw["per_s"], 3),
         "end_to_end_over_raw": round(e2e["per_s"] / raw["per_s"], 3),
     }
     say(
         "ratio relay/raw",
         f"relay only {ratios['relay_only_over_raw']:.2f}, "
+        f"relay restart {ratios['relay_restart_over_raw']:.2f}, "
         f"commit→consume {ratios['end_to_end_over_raw']:.2f}",
     )
     return {
         "raw": raw,
         "outbox_end_to_end": e2e,
         "relay_only": alone,
+        "relay_restart": restart,
         "commit_single_writer": single,
         "ratios": ratios,
     }

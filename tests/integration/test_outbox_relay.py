@@ -1,7 +1,7 @@
 """The transactional outbox on the real broker and database (DESIGN §3: no lost events).
 
-- A relay killed between "the broker acknowledged the batch" and "the batch is
-  marked sent" re-sends it after restart: the topic holds duplicates, yet a
+- A relay killed between "the broker acknowledged the batch" and "the relay
+  recorded its position" re-sends it after restart: the topic holds duplicates, yet a
   consumer built with ``register_consumer`` applies every event id exactly once.
 - Events of one key, written by concurrent transactions, arrive in version order.
 - A transaction that fails after ``Outbox.add`` leaves neither state nor event.
@@ -38,7 +38,7 @@ from shared.contracts import ContactTagsChanged, Envelope, envelope_for
 from shared.contracts.envelope import utcnow
 from shared.kafka import make_broker
 from shared.mongo import Document, in_transaction, make_mongo_client
-from shared.outbox import LEASES, OUTBOX, Outbox, OutboxRelay, message_key
+from shared.outbox import LEASES, OUTBOX, Outbox, OutboxRelay, message_key, pending_count
 from shared.settings import KafkaSettings, MongoSettings
 from shared.unit_of_work import PROCESSED, MongoUnitOfWork, Transaction
 from tests.fixtures.stack import JointFixture
@@ -213,7 +213,7 @@ async def test_relay_killed_between_publish_and_mark_resends_and_consumer_applie
 
         await in_transaction(mongo, change)
         written.append(envelope.id)
-    assert await producer_db[OUTBOX].count_documents({"sent": False}) == len(written)
+    assert await pending_count(producer_db) == len(written)
 
     # The consuming side: applies each event by writing one document of its own.
     async def apply(envelope: Envelope[Any], tx: Transaction) -> None:
@@ -247,7 +247,7 @@ async def test_relay_killed_between_publish_and_mark_resends_and_consumer_applie
         assert acknowledged["pid"] == proc.pid
         assert acknowledged["ids"] == written, "one batch, in commit (sequence) order"
 
-        os.kill(proc.pid, signal.SIGKILL)  # between the broker's ack and the mark-sent
+        os.kill(proc.pid, signal.SIGKILL)  # between the broker's ack and the record
         assert await asyncio.wait_for(proc.wait(), timeout=10) == -signal.SIGKILL
 
         # A second relay: the dead one's lease still holds, so it waits for it to expire
@@ -260,8 +260,9 @@ async def test_relay_killed_between_publish_and_mark_resends_and_consumer_applie
         assert lease["expires_at"] - utcnow() > timedelta(seconds=0.5)
         assert await second.publish_pending() == 0, "a live lease of another relay is respected"
 
-        # The kill left everything pending although the broker has every event once.
-        assert await producer_db[OUTBOX].count_documents({"sent": False}) == len(written)
+        # The kill left everything pending (nothing recorded) although the broker has every
+        # event once.
+        assert await pending_count(producer_db) == len(written)
         first_pass = await read_topic(servers.kafka_bootstrap, topic, at_least=len(written))
         assert sorted(header(r, "ce_id") for r in first_pass) == sorted(written)
 
@@ -275,7 +276,7 @@ async def test_relay_killed_between_publish_and_mark_resends_and_consumer_applie
         await eventually(lease_expired_and_republished, timeout_s=15, every_s=0.25,
                          what="the dead relay's lease to expire")
         assert republished == len(written)
-        assert await producer_db[OUTBOX].count_documents({"sent": False}) == 0
+        assert await pending_count(producer_db) == 0
 
         # The consumer saw every event twice and applied each once.
         type_ = ContactTagsChanged.TYPE
@@ -305,7 +306,7 @@ async def test_relay_killed_between_publish_and_mark_resends_and_consumer_applie
     assert await consumer_db[PROCESSED].count_documents({}) == len(written)
     assert handled(service, topic, ContactTagsChanged.TYPE, "ok") == len(written)
     assert handled(service, topic, ContactTagsChanged.TYPE, "duplicate") == len(written)
-    assert await producer_db[OUTBOX].count_documents({"sent": False}) == 0
+    assert await pending_count(producer_db) == 0
 
 
 # ----------------------------------------------------------------- (b) per-key order
@@ -360,7 +361,7 @@ async def test_events_of_one_key_from_concurrent_transactions_arrive_in_version_
             assert (await producer_db.contacts.find_one({"_id": c}) or {})["version"] == per_contact
 
         async def relayed() -> bool:
-            return await producer_db[OUTBOX].count_documents({"sent": False}) == 0
+            return await pending_count(producer_db) == 0
 
         await eventually(relayed, timeout_s=20, what="the relay to publish the outbox")
 
@@ -429,7 +430,8 @@ async def test_a_failed_transaction_leaves_neither_state_nor_event(
     # The same change without the crash commits both, and only it gets published.
     await change(kept, crash=False)
     assert await db.contacts.find_one({"_id": 2}) == {"_id": 2, "version": 1}
-    assert (await db[OUTBOX].find_one({"_id": kept.id}) or {}).get("sent") is False
+    assert await db[OUTBOX].find_one({"_id": kept.id}) is not None
+    assert await pending_count(db) == 1
 
     relay = OutboxRelay(db, bootstrap_servers=servers.kafka_bootstrap, client_id=f"relay-{run}")
     await relay.start()

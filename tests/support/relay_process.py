@@ -5,9 +5,9 @@
 
 Runs ``OutboxRelay.run()`` on the database's outbox. With ``--pause-after-send``,
 the relay's ``after_send`` hook fires after the first batch the broker
-acknowledged, *before* the batch is marked sent: it writes ``FILE`` (JSON: pid
+acknowledged, *before* the relay records its position: it writes ``FILE`` (JSON: pid
 and the ids of the batch, written atomically) and then sleeps forever, so the
-test can SIGKILL the process exactly between publish and mark-sent.
+test can SIGKILL the process exactly between publish and record.
 """
 
 from __future__ import annotations
