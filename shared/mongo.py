@@ -42,9 +42,14 @@ async def in_transaction(
 
 
 async def increment(
-    collection: AsyncCollection[Document], doc_id: str, field: str, *, attempts: int = 5
+    collection: AsyncCollection[Document],
+    doc_id: str,
+    field: str,
+    *,
+    by: int = 1,
+    attempts: int = 5,
 ) -> int:
-    """Add 1 to ``field`` of document ``doc_id`` (created at 0 if missing); the new value.
+    """Add ``by`` to ``field`` of document ``doc_id`` (created at 0 if missing); the new value.
 
     Outside any transaction. The increment itself never upserts: two first increments would
     race to insert the document, and the loser may get a duplicate-key error (MongoDB) or
@@ -53,7 +58,7 @@ async def increment(
     """
     for _ in range(attempts):
         doc = await collection.find_one_and_update(
-            {"_id": doc_id}, {"$inc": {field: 1}}, return_document=ReturnDocument.AFTER
+            {"_id": doc_id}, {"$inc": {field: by}}, return_document=ReturnDocument.AFTER
         )
         if doc is not None:
             return int(doc[field])

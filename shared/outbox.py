@@ -35,7 +35,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -138,6 +138,40 @@ class Outbox:
             },
             session=session,
         )
+
+    async def add_many(
+        self, session: AsyncClientSession, messages: Sequence[tuple[str, str, Envelope[Any]]]
+    ) -> None:
+        """Queue ``(topic, key, envelope)`` messages, in order, with one read and one write.
+
+        Positions follow the same rule as ``add``: after the last committed row of the key
+        (one aggregation over every key of the batch) and after the batch's earlier rows.
+        """
+        if not messages:
+            return
+        keys = list(dict.fromkeys(key for _, key, _ in messages))
+        last: dict[str, int] = {
+            row["_id"]: row["at"]
+            async for row in await self._db[OUTBOX].aggregate(
+                [
+                    {"$match": {"key": {"$in": keys}}},
+                    {"$sort": {"key": 1, "at": -1}},
+                    {"$group": {"_id": "$key", "at": {"$first": "$at"}}},
+                ],
+                session=session,
+            )
+        }
+        now, created = time.time_ns(), utcnow()
+        rows = []
+        for topic, key, envelope in messages:
+            at = max(now, last.get(key, -1) + 1)
+            last[key] = at
+            rows.append({
+                "_id": envelope.id, "at": at, "topic": topic, "key": key,
+                "type": envelope.type, "value": envelope.model_dump_json().encode(),
+                "created_at": created,
+            })
+        await self._db[OUTBOX].insert_many(rows, ordered=True, session=session)
 
     def committed(self) -> None:
         """Tell the relay that new messages are waiting (call after the commit)."""

@@ -115,11 +115,12 @@ class UnitOfWork(Protocol):
 
 
 class _MongoTransaction:
-    """One attempt of a MongoDB unit of work."""
+    """One attempt of a MongoDB unit of work; its events are written together at the end."""
 
     def __init__(self, session: AsyncClientSession, outbox: Outbox):
         self._session = session
         self._outbox = outbox
+        self._pending: list[tuple[str, str, Envelope[Any]]] = []
         self.published = 0
 
     @property
@@ -127,8 +128,13 @@ class _MongoTransaction:
         return self._session
 
     async def publish(self, *, topic: str, key: str, envelope: Envelope[Any]) -> None:
-        await self._outbox.add(self._session, topic=topic, key=key, envelope=envelope)
-        self.published += 1
+        self._pending.append((topic, key, envelope))
+
+    async def flush(self) -> None:
+        """Write the queued events into the outbox (one read, one write), in this attempt."""
+        await self._outbox.add_many(self._session, self._pending)
+        self.published += len(self._pending)
+        self._pending = []
 
 
 class MongoUnitOfWork:
@@ -167,6 +173,7 @@ class MongoUnitOfWork:
             await self._record_processed(session, message_ids)
             tx = _MongoTransaction(session, self._outbox)
             result = await work(tx)
+            await tx.flush()
             published = tx.published
             return result
 

@@ -1,20 +1,22 @@
 """Subscribers of the contacts service: `contacts.commands.v1`, in batches.
 
-The model for every service's subscribers: a typed envelope in → the command's handler, in
+The model for every service's subscribers: typed envelopes in → the command's handler, in
 the unit of work that the batch runs in (processed-message records, writes and events in one
-transaction per batch). Parsing, deduplication, dead letters and outage redelivery are
+transaction per batch). Consecutive commands of one type go to their handler together, so it
+can read and write in bulk. Parsing, deduplication, dead letters and outage redelivery are
 `shared.consuming`'s; what a command does is its handler's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from itertools import groupby
 from typing import Any
 
 from faststream.kafka import KafkaBroker
 
 from services.contacts.handlers.deps import Deps
-from services.contacts.handlers.senders import create_for_sender
+from services.contacts.handlers.senders import SenderCommand, create_for_senders
 from services.contacts.settings import ContactsSettings
 from shared.consuming import ConsumerUnitOfWork, register_batch_consumer
 from shared.contracts import CreateContactForSender, Envelope
@@ -22,18 +24,20 @@ from shared.unit_of_work import Transaction
 
 GROUP = "contacts"
 
-CommandHandler = Callable[[Any, str, Deps, Transaction], Awaitable[object]]
+#: Applies a run of consecutive commands of one type, in bulk, inside the batch's transaction.
+CommandHandler = Callable[[Sequence[Envelope[Any]], Deps, Transaction], Awaitable[object]]
 
 
-async def _create_for_sender(
-    command: CreateContactForSender, workspace_id: str, deps: Deps, tx: Transaction
+async def _create_for_senders(
+    envelopes: Sequence[Envelope[Any]], deps: Deps, tx: Transaction
 ) -> object:
-    return await create_for_sender(command, workspace_id=workspace_id, deps=deps, tx=tx)
+    commands = [SenderCommand(e.workspaceid, e.data) for e in envelopes]
+    return await create_for_senders(commands, deps=deps, tx=tx)
 
 
 #: Command payload type → what applies it. A command without a row here is dead-lettered.
 COMMANDS: dict[type[Any], CommandHandler] = {
-    CreateContactForSender: _create_for_sender,
+    CreateContactForSender: _create_for_senders,
 }
 
 
@@ -55,11 +59,11 @@ def register_consumers(
     """
 
     async def apply(envelopes: Sequence[Envelope[Any]], tx: Transaction) -> None:
-        for envelope in envelopes:
-            handler = COMMANDS.get(type(envelope.data))
+        for kind, run in groupby(envelopes, key=lambda e: type(e.data)):
+            handler = COMMANDS.get(kind)
             if handler is None:
-                raise UnhandledCommand(f"type: {envelope.type!r} is not a contacts command")
-            await handler(envelope.data, envelope.workspaceid, deps, tx)
+                raise UnhandledCommand(f"type: {kind.__name__} is not a contacts command")
+            await handler(list(run), deps, tx)
 
     register_batch_consumer(
         broker,

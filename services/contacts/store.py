@@ -32,6 +32,7 @@ Stored contact (collection `contacts`, one per contact; `to_document` / `from_do
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping, Sequence
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -287,26 +288,64 @@ class ContactStore:
         )
         return [from_document(doc) for doc in docs]
 
-    # channel senders (handlers/senders.py) -------------------------------------------------
-    async def sender_contact(
-        self, workspace_id: str, origin: ContactOrigin, session: Session
-    ) -> int | None:
-        """The id of the contact made for a channel sender, if one was."""
-        doc = await self._sender_links.find_one(
-            {"_id": _sender_link_id(workspace_id, origin)}, session=session
-        )
-        return None if doc is None else int(doc["contact_id"])
+    # in bulk, for batches of commands (handlers/senders.py) ----------------------------------
+    async def next_ids(self, workspace_id: str, count: int) -> list[int]:
+        """Allocate ``count`` consecutive ids with one atomic `$inc` (outside transactions)."""
+        last = await increment(self._counters, workspace_id, "last_id", by=count)
+        return list(range(last - count + 1, last + 1))
 
-    async def link_sender(
-        self, workspace_id: str, origin: ContactOrigin, contact_id: int, session: Session
+    async def get_many(
+        self, workspace_id: str, contact_ids: Collection[int], session: Session
+    ) -> dict[int, Contact]:
+        """The contacts of these ids that exist, by id."""
+        if not contact_ids:
+            return {}
+        ids = [document_id(workspace_id, cid) for cid in contact_ids]
+        found = self._contacts.find({"_id": {"$in": ids}}, session=session)
+        return {c.id: c for c in [from_document(doc) async for doc in found]}
+
+    async def insert_many(self, contacts: Sequence[Contact], session: Session) -> None:
+        """Store new contacts (one write)."""
+        if contacts:
+            await self._contacts.insert_many([to_document(c) for c in contacts],
+                                             session=session)
+
+    async def sender_contacts(
+        self, workspace_id: str, origins: Collection[ContactOrigin], session: Session
+    ) -> dict[ContactOrigin, int]:
+        """The contacts made for these channel senders, by sender (one read)."""
+        if not origins:
+            return {}
+        by_id = {_sender_link_id(workspace_id, o): o for o in origins}
+        found = self._sender_links.find({"_id": {"$in": list(by_id)}}, session=session)
+        return {by_id[doc["_id"]]: int(doc["contact_id"]) async for doc in found}
+
+    async def link_senders(
+        self, workspace_id: str, links: Mapping[ContactOrigin, int], session: Session
     ) -> None:
-        """Name the sender's contact (one link per workspace, channel and sender)."""
-        await self._sender_links.replace_one(
-            {"_id": _sender_link_id(workspace_id, origin)},
-            {"workspace_id": workspace_id, "channel_id": origin.channel_id,
-             "sender_id": origin.sender_id, "contact_id": contact_id, "linked_at": utcnow()},
-            upsert=True, session=session,
+        """Name each sender's contact (one link per workspace, channel and sender; a sender
+        that has one already is a duplicate key: `unlink_senders` first to replace it)."""
+        if not links:
+            return
+        now = utcnow()
+        await self._sender_links.insert_many(
+            [
+                {"_id": _sender_link_id(workspace_id, origin), "workspace_id": workspace_id,
+                 "channel_id": origin.channel_id, "sender_id": origin.sender_id,
+                 "contact_id": contact_id, "linked_at": now}
+                for origin, contact_id in links.items()
+            ],
+            ordered=True,
+            session=session,
         )
+
+    async def unlink_senders(
+        self, workspace_id: str, origins: Collection[ContactOrigin], session: Session
+    ) -> None:
+        """Forget these senders' links (their contacts are gone)."""
+        if origins:
+            ids = [_sender_link_id(workspace_id, o) for o in origins]
+            await self._sender_links.delete_many({"_id": {"$in": ids}}, session=session)
 
 
 def _sender_link_id(workspace_id: str, origin: ContactOrigin) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -165,18 +165,50 @@ class MemoryContactStore:
         """Put back what `snapshot` returned."""
         self._contacts, self._claims, self._sender_links = state  # type: ignore[misc]
 
-    async def sender_contact(
-        self, workspace_id: str, origin: ContactOrigin, session: Session
-    ) -> int | None:
-        """The id of the contact made for a channel sender, if one was."""
-        return self._sender_links.get((workspace_id, origin.channel_id, origin.sender_id))
+    async def next_ids(self, workspace_id: str, count: int) -> list[int]:
+        """Allocate `count` consecutive ids."""
+        first = self._counters.get(workspace_id, 0) + 1
+        self._counters[workspace_id] = first + count - 1
+        return list(range(first, first + count))
 
-    async def link_sender(
-        self, workspace_id: str, origin: ContactOrigin, contact_id: int, session: Session
+    async def get_many(
+        self, workspace_id: str, contact_ids: Collection[int], session: Session
+    ) -> dict[int, Contact]:
+        """The contacts of these ids that exist, by id."""
+        found = {cid: await self.get(workspace_id, cid, session) for cid in contact_ids}
+        return {cid: c for cid, c in found.items() if c is not None}
+
+    async def insert_many(self, contacts: Sequence[Contact], session: Session) -> None:
+        """Store new contacts."""
+        for contact in contacts:
+            await self.insert(contact, session)
+
+    async def sender_contacts(
+        self, workspace_id: str, origins: Collection[ContactOrigin], session: Session
+    ) -> dict[ContactOrigin, int]:
+        """The contacts made for these channel senders, by sender."""
+        links = {o: self._sender_links.get((workspace_id, o.channel_id, o.sender_id))
+                 for o in origins}
+        return {o: cid for o, cid in links.items() if cid is not None}
+
+    async def link_senders(
+        self, workspace_id: str, links: Mapping[ContactOrigin, int], session: Session
     ) -> None:
-        """Name the sender's contact."""
+        """Name each sender's contact; `Conflict` for a sender linked already."""
         _in_transaction(session)
-        self._sender_links[(workspace_id, origin.channel_id, origin.sender_id)] = contact_id
+        for origin, contact_id in links.items():
+            key = (workspace_id, origin.channel_id, origin.sender_id)
+            if key in self._sender_links:
+                raise Conflict(f"sender: {origin.sender_id} is linked", field="sender_id")
+            self._sender_links[key] = contact_id
+
+    async def unlink_senders(
+        self, workspace_id: str, origins: Collection[ContactOrigin], session: Session
+    ) -> None:
+        """Forget these senders' links."""
+        _in_transaction(session)
+        for origin in origins:
+            self._sender_links.pop((workspace_id, origin.channel_id, origin.sender_id), None)
 
     async def next_id(self, workspace_id: str, session: Session) -> int:
         """Allocate the workspace's next contact id."""

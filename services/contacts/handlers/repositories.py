@@ -11,6 +11,7 @@ transaction. `None` means "outside any transaction".
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -86,16 +87,37 @@ class ContactRepository(Protocol):
         """Contacts carrying a tag (by key) with ids above `after`, oldest first."""
         ...
 
-    async def sender_contact(
-        self, workspace_id: str, origin: ContactOrigin, session: Session
-    ) -> int | None:
-        """The id of the contact made for a channel sender, if one was."""
+    # in bulk, for batches of commands
+    async def next_ids(self, workspace_id: str, count: int) -> list[int]:
+        """Allocate `count` consecutive ids at once (outside any transaction)."""
         ...
 
-    async def link_sender(
-        self, workspace_id: str, origin: ContactOrigin, contact_id: int, session: Session
+    async def get_many(
+        self, workspace_id: str, contact_ids: Collection[int], session: Session
+    ) -> dict[int, Contact]:
+        """The contacts of these ids that exist, by id."""
+        ...
+
+    async def insert_many(self, contacts: Sequence[Contact], session: Session) -> None:
+        """Store new contacts."""
+        ...
+
+    async def sender_contacts(
+        self, workspace_id: str, origins: Collection[ContactOrigin], session: Session
+    ) -> dict[ContactOrigin, int]:
+        """The contacts made for these channel senders, by sender."""
+        ...
+
+    async def link_senders(
+        self, workspace_id: str, links: Mapping[ContactOrigin, int], session: Session
     ) -> None:
-        """Name the sender's contact (one link per workspace, channel and sender)."""
+        """Name each sender's contact (a sender with a link already: unlink it first)."""
+        ...
+
+    async def unlink_senders(
+        self, workspace_id: str, origins: Collection[ContactOrigin], session: Session
+    ) -> None:
+        """Forget these senders' links (their contacts are gone)."""
         ...
 
 
