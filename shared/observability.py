@@ -8,9 +8,10 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import error_response
 from shared.logs import request_id_var
@@ -45,29 +46,54 @@ HealthCheck = Callable[[], Awaitable[None]]
 
 def install_http_observability(app: FastAPI, *, service: str) -> None:
     """Give every request an id (``X-Request-ID``, kept if the caller sent one) and time it."""
+    app.add_middleware(RequestObservation, service=service)
 
-    @app.middleware("http")
-    async def _observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        sent = request.headers.get("x-request-id", "")
+
+class RequestObservation:
+    """Plain ASGI middleware (no per-request task or body copy, unlike ``BaseHTTPMiddleware``):
+    the request id in the logging context and on the answer, the latency histogram, and a
+    ``{code, message}`` 500 that keeps its request id when the app crashes."""
+
+    def __init__(self, app: ASGIApp, *, service: str):
+        self._app = app
+        self._service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        sent = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"),
+                    "")
         rid = sent if _REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
-        token = request_id_var.set(rid)
         started = time.perf_counter()
+        status = 500
+        answered = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, answered
+            if message["type"] == "http.response.start":
+                status, answered = message["status"], True
+                message["headers"] = [*message.get("headers", ()),
+                                      (b"x-request-id", rid.encode())]
+            await send(message)
+
+        token = request_id_var.set(rid)
         try:
-            response = await call_next(request)
+            await self._app(scope, receive, send_with_id)
         except Exception:  # answered here, so the crash keeps its request id
             log.exception("unhandled error")
+            if answered:
+                raise
             response = error_response(500, "internal error; X-Request-ID names it in the logs")
+            response.headers["X-Request-ID"] = rid
+            await response(scope, receive, send)
+            status = 500
         finally:
             request_id_var.reset(token)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        HTTP_LATENCY.labels(service, request.method, path, str(response.status_code)).observe(
-            time.perf_counter() - started
-        )
-        response.headers["X-Request-ID"] = rid
-        return response
+            route = scope.get("route")
+            HTTP_LATENCY.labels(
+                self._service, scope["method"], getattr(route, "path", "unmatched"), str(status)
+            ).observe(time.perf_counter() - started)
 
 
 def health_router(checks: dict[str, HealthCheck]) -> APIRouter:

@@ -21,7 +21,7 @@ from faststream.kafka import KafkaBroker
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.consuming import register_consumer
+from shared.consuming import one_by_one, register_batch_consumer
 from shared.contracts import Envelope
 from shared.errors import install_error_handlers
 from shared.internal import require_internal_token
@@ -153,9 +153,10 @@ def records_only(settings: ServiceSettings, *, topic: str) -> ConsumerSetup:
 
     def setup(rt: Runtime) -> None:
         group = settings.service_name
-        register_consumer(
+        register_batch_consumer(
             rt.broker, service=settings.service_name, settings=settings,
-            uow=rt.uow.for_consumer(group), topic=topic, group_id=group, handler=observe,
+            uow=rt.uow.for_consumer(group), topic=topic, group_id=group,
+            handler=one_by_one(observe),
         )
 
     return setup

@@ -43,7 +43,7 @@ router = APIRouter()
 ANY_BODY = Body(default=None)
 
 
-def contacts_of(request: Request) -> Contacts:
+async def contacts_of(request: Request) -> Contacts:
     """The wired handlers, built at start-up (`app.bootstrap`)."""
     contacts: Contacts = request.app.state.contacts
     return contacts
