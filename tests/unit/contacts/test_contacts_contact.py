@@ -299,8 +299,9 @@ def test_stored_document_round_trips():
     assert doc["phone_canonical"] == "+33612345678"
     assert set(doc) == {
         "_id", "workspace_id", "id", "first_name", "last_name", "email", "email_key", "phone",
-        "phone_canonical", "country_code", "country_manual", "language", "profile_pic", "assignee", "status",
-        "blocked", "tags", "tag_keys", "custom_fields", "created_at", "updated_at", "version",
+        "phone_canonical", "country_code", "country_manual", "language", "profile_pic",
+        "assignee", "status", "blocked", "tags", "tag_keys", "custom_fields", "created_at",
+        "updated_at", "version",
     }  # fmt: skip
     assert from_document(doc) == contact
 
