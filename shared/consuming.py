@@ -243,16 +243,8 @@ def register_consumer(
                          attempts=attempts)
     batch = one_by_one(handler)
 
-    @broker.subscriber(
-        topic,
-        group_id=group_id,
-        auto_offset_reset="earliest",
-        session_timeout_ms=settings.kafka_session_timeout_ms,
-        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        title=f"{group_id}:{topic}",
-        description=description,
-    )
+    @broker.subscriber(topic, **_group_options(settings, topic=topic, group_id=group_id,
+                                               description=description))
     async def on_message(msg: KafkaMessage) -> None:
         await consumer.receive([msg.raw_message], batch)
 
@@ -277,21 +269,27 @@ def register_batch_consumer(
                          attempts=attempts)
 
     @broker.subscriber(
-        topic,
-        group_id=group_id,
-        batch=True,
-        max_records=max_records,
-        batch_timeout_ms=batch_timeout_ms,
-        auto_offset_reset="earliest",
-        session_timeout_ms=settings.kafka_session_timeout_ms,
-        heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        title=f"{group_id}:{topic}",
-        description=description,
+        topic, batch=True, max_records=max_records, batch_timeout_ms=batch_timeout_ms,
+        **_group_options(settings, topic=topic, group_id=group_id, description=description),
     )
     async def on_batch(msg: KafkaMessage) -> None:
         records = msg.raw_message
         await consumer.receive(records if isinstance(records, tuple) else [records], handler)
+
+
+def _group_options(
+    settings: KafkaSettings, *, topic: str, group_id: str, description: str | None
+) -> dict[str, Any]:
+    """How every subscriber joins its group: from the start, offsets committed after handling."""
+    return {
+        "group_id": group_id,
+        "auto_offset_reset": "earliest",
+        "session_timeout_ms": settings.kafka_session_timeout_ms,
+        "heartbeat_interval_ms": settings.kafka_heartbeat_interval_ms,
+        "ack_policy": AckPolicy.NACK_ON_ERROR,
+        "title": f"{group_id}:{topic}",
+        "description": description,
+    }
 
 
 def _is_outage(exc: PyMongoError) -> bool:
