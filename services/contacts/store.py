@@ -86,14 +86,29 @@ def from_document(doc: Document) -> Contact:
 
 # the list query as a MongoDB filter ------------------------------------------------------------
 def mongo_filter(query: ContactQuery) -> Document:
-    """The MongoDB filter over stored contacts that answers a contact query."""
+    """The MongoDB filter over stored contacts that answers a contact query.
+
+    Conditions that must all hold are top-level fields where they can be (a nested `$and`
+    makes the local server's planner scan every workspace: docs/operations.md); the rest
+    (any-of groups, a field tested twice) go in `$and`.
+    """
     result: Document = {"workspace_id": query.workspace_id}
     if query.blocked is not None:
         result["blocked"] = query.blocked
-    clauses = [_criterion(c) for c in (query.filter, query.search) if c is not None]
-    if clauses:
-        result["$and"] = clauses
+    for criterion in (query.filter, query.search):
+        if isinstance(criterion, Group) and criterion.combinator == "all":
+            for item in criterion.items:
+                result = with_clause(result, _criterion(item))
+        elif criterion is not None:
+            result = with_clause(result, _criterion(criterion))
     return result
+
+
+def with_clause(base: Document, clause: Document) -> Document:
+    """`base` AND `clause`, flat where no field of `clause` is in `base` already."""
+    if any(key.startswith("$") or key in base for key in clause):
+        return {**base, "$and": [*base.get("$and", ()), clause]}
+    return {**base, **clause}
 
 
 def _criterion(criterion: Criterion) -> Document:
@@ -256,10 +271,10 @@ class ContactStore:
         """
         found = mongo_filter(query)
         if after is not None:
-            found = {"$and": [found, {"id": {"$lt": after}}]}
+            found = with_clause(found, {"id": {"$lt": after}})
             order = DESCENDING
         elif before is not None:
-            found = {"$and": [found, {"id": {"$gt": before}}]}
+            found = with_clause(found, {"id": {"$gt": before}})
             order = ASCENDING
         else:
             order = DESCENDING
@@ -271,7 +286,7 @@ class ContactStore:
         """Whether any contact matches (with an id above `above`, when given)."""
         found = mongo_filter(query)
         if above is not None:
-            found = {"$and": [found, {"id": {"$gt": above}}]}
+            found = with_clause(found, {"id": {"$gt": above}})
         return await self._contacts.count_documents(found, limit=1) > 0
 
     async def with_tag(

@@ -46,12 +46,20 @@ def build(*conditions, combinator="$and", defs=None, timezone=None, region=None)
     )
 
 
+def clauses(result):
+    """The clauses of a filter besides workspace and blocked: its top-level fields (one
+    clause each) then the items of its `$and`."""
+    flat = [{k: v} for k, v in result.items() if k not in ("workspace_id", "blocked", "$and")]
+    return flat + list(result.get("$and", ()))
+
+
 def one(condition, **kwargs):
     """The single MongoDB clause a one-condition filter becomes."""
     result = build(condition, **kwargs)
     assert result["workspace_id"] == "ws1"
     assert result["blocked"] is False
-    return result["$and"][0]["$and"][0]
+    [clause] = clauses(result)
+    return clause
 
 
 def test_no_filter_no_search_is_the_workspace_only():
@@ -169,14 +177,17 @@ def test_groups_nest_one_level():
         },
         combinator="$and",
     )
+    # Conditions that must all hold are flat fields; the group stays an `$or` in `$and`.
+    assert result["first_name"] == "Ann"
     assert result["$and"] == [
-        {
-            "$and": [
-                {"first_name": "Ann"},
-                {"$or": [{"tag_keys": {"$in": ["vip"]}}, {"country_code": "FR"}]},
-            ]
-        }
+        {"$or": [{"tag_keys": {"$in": ["vip"]}}, {"country_code": "FR"}]},
     ]
+
+
+def test_a_field_tested_twice_keeps_both_tests():
+    result = build(field("firstName", "isEqualTo", "A"), field("firstName", "exists"))
+    assert result["first_name"] == "A"
+    assert result["$and"] == [{"first_name": {"$nin": [None, ""]}}]
 
 
 def test_or_at_the_top():
@@ -193,7 +204,7 @@ def test_search_matches_every_word_in_a_searched_field():
         fields = ("first_name", "last_name", "email_key", "phone")
         return {"$or": [{name: {"$regex": text, "$options": "i"}} for name in fields]}
 
-    assert result == {"workspace_id": "ws1", "$and": [{"$and": [word("ann"), word(r"sm\.th")]}]}
+    assert result == {"workspace_id": "ws1", "$and": [word("ann"), word(r"sm\.th")]}
 
 
 def test_phone_like_search_matches_digits_and_the_whole_number():
