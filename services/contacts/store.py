@@ -72,14 +72,25 @@ def to_document(contact: Contact) -> Document:
         **contact.model_dump(),
         "phone_canonical": contact.phone_canonical,
         "tag_keys": [tag_key(name) for name in contact.tags],
+        "search_text": search_text(contact),
     }
+
+
+#: The fields a search looks in (the domain's `listing._SEARCHED`), joined in `search_text`.
+SEARCHED = ("first_name", "last_name", "email_key", "phone")
+
+
+def search_text(contact: Contact) -> str:
+    """The searched fields of a contact in one string, one per line: a search word (never a
+    line break) matches it exactly when it matches one of the fields."""
+    return "\n".join(str(v) for v in (getattr(contact, name) for name in SEARCHED) if v)
 
 
 def from_document(doc: Document) -> Contact:
     """Rebuild a contact from its stored document."""
     fields = {
         key: value for key, value in doc.items()
-        if key not in ("_id", "tag_keys", "phone_canonical")
+        if key not in ("_id", "tag_keys", "phone_canonical", "search_text")
     }
     return Contact.model_validate(fields)
 
@@ -95,13 +106,49 @@ def mongo_filter(query: ContactQuery) -> Document:
     result: Document = {"workspace_id": query.workspace_id}
     if query.blocked is not None:
         result["blocked"] = query.blocked
-    for criterion in (query.filter, query.search):
+    for criterion in (query.filter, _search_words(query.search)):
         if isinstance(criterion, Group) and criterion.combinator == "all":
             for item in criterion.items:
                 result = with_clause(result, _criterion(item))
+        elif isinstance(criterion, dict):
+            result = with_clause(result, criterion)
         elif criterion is not None:
             result = with_clause(result, _criterion(criterion))
     return result
+
+
+def _search_words(search: Criterion | None) -> Criterion | Document | None:
+    """A search by words becomes one regex on `search_text` (a flat field the local planner
+    handles on the workspace's index, where an `$or` per word over four fields made it scan
+    every workspace); any other search (a phone-like one) stays as the domain built it."""
+    words = search.items if isinstance(search, Group) and search.combinator == "all" else (
+        (search,) if search is not None else ())
+    texts = [_word(item) for item in words]
+    if not texts or any(text is None for text in texts):
+        return search
+    if len(texts) == 1:
+        pattern = re.escape(str(texts[0]))
+    else:  # every word somewhere: one lookahead per word
+        pattern = "".join(f"(?=[\\s\\S]*{re.escape(str(t))})" for t in texts)
+    return {"search_text": {"$regex": pattern, "$options": "i"}}
+
+
+def _word(criterion: Criterion) -> str | None:
+    """The word of a "this word in any searched field" group, or None for anything else."""
+    if not (isinstance(criterion, Group) and criterion.combinator == "any"):
+        return None
+    items = criterion.items
+    if len(items) != len(SEARCHED) or not all(isinstance(i, Condition) for i in items):
+        return None
+    conditions = [i for i in items if isinstance(i, Condition)]
+    values = {c.value for c in conditions}
+    if (
+        [c.field.name for c in conditions] != list(SEARCHED)
+        or any(c.field.custom or c.test != "contains" for c in conditions)
+        or len(values) != 1
+    ):
+        return None
+    return str(values.pop())
 
 
 def with_clause(base: Document, clause: Document) -> Document:

@@ -301,8 +301,9 @@ def test_stored_document_round_trips():
         "_id", "workspace_id", "id", "first_name", "last_name", "email", "email_key", "phone",
         "phone_canonical", "country_code", "country_manual", "language", "profile_pic",
         "assignee", "status", "blocked", "tags", "tag_keys", "custom_fields", "created_at",
-        "updated_at", "version",
+        "updated_at", "version", "search_text",
     }  # fmt: skip
+    assert doc["search_text"] == "ann@example.com\n+33612345678"
     assert from_document(doc) == contact
 
 
