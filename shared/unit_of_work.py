@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,6 +42,9 @@ IDEMPOTENCY = "idempotency_keys"
 PROCESSED_RETENTION_S = 14 * 24 * 3600
 #: How long an ``Idempotency-Key`` replays its first answer (DESIGN §4: 24 hours).
 IDEMPOTENCY_RETENTION = timedelta(hours=24)
+#: The header a public request names its key in.
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_KEY_SHAPE = re.compile(r"[\x20-\x7e]{1,255}")
 
 Answer = dict[str, Any]
 
@@ -91,6 +95,15 @@ def request_fingerprint(*, method: str, path: str, body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def check_idempotency_key(value: str) -> str:
+    """``value`` if it is a valid ``Idempotency-Key`` (1-255 printable ASCII characters), else
+    ``ValueError`` with a message naming the header and the value."""
+    if _KEY_SHAPE.fullmatch(value) is None:
+        raise ValueError(f"{IDEMPOTENCY_HEADER}: {value[:300]!r} is not 1-255 printable "
+                         "ASCII characters")
+    return value
+
+
 class UnitOfWork(Protocol):
     """Runs work all-or-nothing, with its events, message records and idempotency record."""
 
@@ -112,6 +125,73 @@ class UnitOfWork(Protocol):
     ) -> tuple[Answer, bool]:
         """Run ``work`` once per key: (the answer, True when it is a replay of the first one)."""
         ...
+
+    async def recall(self, key: IdempotencyKey) -> Answer | None:
+        """The answer stored under ``key``, if any (``IdempotencyKeyReused`` if it differs)."""
+        ...
+
+
+class IdempotentReplay(Exception):
+    """The key of a ``KeyedUnitOfWork`` had an answer stored meanwhile: answer that one."""
+
+    def __init__(self, answer: Answer):
+        super().__init__("replay of a stored answer")
+        self.answer = answer
+
+
+class KeyedUnitOfWork:
+    """A unit of work for ONE command of a public request that carries an ``Idempotency-Key``.
+
+    Its ``run`` is the inner unit of work's ``run_idempotent``: the command's change, its
+    events and the key with ``answer(result)`` commit together. When a concurrent request
+    with the same key committed first, ``run`` raises ``IdempotentReplay`` with that
+    request's answer (this one's change rolled back whole). A handler that runs more than
+    one unit of work cannot be keyed this way (``run`` refuses a second call).
+    """
+
+    def __init__(self, inner: UnitOfWork, *, key: IdempotencyKey,
+                 answer: Callable[[Any], Answer]):
+        self._inner = inner
+        self._key = key
+        self._answer = answer
+        self._ran = False
+
+    async def run(
+        self,
+        work: Callable[[Transaction], Awaitable[T]],
+        *,
+        message_ids: Sequence[str] = (),
+    ) -> T:
+        """Run ``work`` with the key's record; ``IdempotentReplay`` if another request won."""
+        if self._ran or message_ids:
+            raise RuntimeError("a keyed unit of work runs one command of a public request once")
+        self._ran = True
+        results: list[T] = []
+
+        async def keep(tx: Transaction) -> T:
+            result = await work(tx)
+            results[:] = [result]
+            return result
+
+        given, replayed = await self._inner.run_idempotent(keep, key=self._key,
+                                                           answer=self._answer)
+        if replayed:
+            raise IdempotentReplay(given)
+        return results[0]
+
+    async def run_idempotent(
+        self,
+        work: Callable[[Transaction], Awaitable[T]],
+        *,
+        key: IdempotencyKey,
+        answer: Callable[[T], Answer],
+    ) -> tuple[Answer, bool]:
+        """The inner unit of work's ``run_idempotent``."""
+        return await self._inner.run_idempotent(work, key=key, answer=answer)
+
+    async def recall(self, key: IdempotencyKey) -> Answer | None:
+        """The inner unit of work's ``recall``."""
+        return await self._inner.recall(key)
 
 
 class _MongoTransaction:
@@ -196,7 +276,7 @@ class MongoUnitOfWork:
         differs). Two requests racing with one key: the loser's insert of the record fails,
         its transaction rolls back entirely, and it replays the winner's answer.
         """
-        stored = await self._recall(key)
+        stored = await self.recall(key)
         if stored is not None:
             return stored, True
 
@@ -217,12 +297,14 @@ class MongoUnitOfWork:
         try:
             return await self.run(with_record), False
         except DuplicateKeyError:
-            stored = await self._recall(key)
+            stored = await self.recall(key)
             if stored is None:  # the duplicate was something else the work wrote
                 raise
             return stored, True
 
-    async def _recall(self, key: IdempotencyKey) -> Answer | None:
+    async def recall(self, key: IdempotencyKey) -> Answer | None:
+        """The answer stored under ``key`` within 24 h; ``IdempotencyKeyReused`` if the key
+        first came with another request."""
         doc = await self._db[IDEMPOTENCY].find_one({"_id": key.record_id})
         if doc is None or _expired(doc["expires_at"]):
             return None

@@ -2,10 +2,18 @@
 
 Each route builds one command from what it received (`api_shapes`: parsed, validated) and
 hands it to `Contacts.handle`; the answer is mapped back to the public JSON shape.
+
+The POST routes that act on a contact (create, upsert, add tags, block, unblock) take an
+`Idempotency-Key` header (`acting`): the key, scoped to the workspace, is stored with the
+answer in the command's own unit of work; the same key replays that answer (24 h) without
+running anything, the same key with another request is a 422. A refused request (4xx)
+stores nothing: it changed nothing, and its retry is evaluated again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,9 +42,22 @@ from services.contacts.handlers.commands import (
     GetFieldOrder,
     ListCustomFields,
     ListTags,
+    Message,
     SetBlocked,
 )
+from shared.api.contacts import CONTACT_ID_MAX
+from shared.errors import ApiError
 from shared.internal import Caller, current_caller
+from shared.unit_of_work import (
+    IDEMPOTENCY_HEADER,
+    Answer,
+    IdempotencyKey,
+    IdempotencyKeyReused,
+    IdempotentReplay,
+    KeyedUnitOfWork,
+    check_idempotency_key,
+    request_fingerprint,
+)
 
 router = APIRouter()
 
@@ -54,12 +75,55 @@ def action(contact_id: int) -> dict[str, int]:
     return {"contactId": contact_id}
 
 
+#: Header of an answer replayed from an earlier request with the same `Idempotency-Key`.
+REPLAYED = "Idempotent-Replayed"
+
+
+async def acting(request: Request, contacts: Contacts, caller: Caller,
+                 command: Callable[[], Message[int]], *, body: Any) -> JSONResponse:
+    """Run the command `command()` builds and answer `{"contactId": N}`, once per
+    `Idempotency-Key` when the request has one.
+
+    With a key, a stored answer is replayed before the command is even built (no
+    validation against today's state, no id taken); else the command runs with a
+    `KeyedUnitOfWork`, so its change, its events and the key's answer commit together.
+    """
+    raw = request.headers.get(IDEMPOTENCY_HEADER)
+    if raw is None:
+        return JSONResponse(action(await contacts.handle(command())))
+    try:
+        key = IdempotencyKey(
+            workspace_id=caller.workspace_id, key=check_idempotency_key(raw),
+            fingerprint=request_fingerprint(method=request.method, path=request.url.path,
+                                            body=body),
+        )
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from exc
+    try:
+        stored = await contacts.deps.uow.recall(key)
+        if stored is not None:
+            return replayed(stored)
+        keyed = KeyedUnitOfWork(contacts.deps.uow, key=key,
+                                answer=lambda cid: {"status": 200, "body": action(cid)})
+        contact_id = await Contacts(replace(contacts.deps, uow=keyed)).handle(command())
+    except IdempotentReplay as replay:  # a request with the same key committed first
+        return replayed(replay.answer)
+    except IdempotencyKeyReused as exc:
+        raise ApiError(422, f"{exc}; a new request needs a new key") from exc
+    return JSONResponse(action(contact_id))
+
+
+def replayed(stored: Answer) -> JSONResponse:
+    """The stored answer of a key, as it was first given."""
+    return JSONResponse(stored["body"], status_code=stored["status"], headers={REPLAYED: "true"})
+
+
 @router.post("/v2/contact/list")
 async def list_contacts(
     body: Any = ANY_BODY,
     limit: int = Query(default=10, ge=1, le=100),
-    cursor_id: int | None = Query(default=None, alias="cursorId", ge=1),
-    before_id: int | None = Query(default=None, alias="beforeId", ge=1),
+    cursor_id: int | None = Query(default=None, alias="cursorId", ge=1, le=CONTACT_ID_MAX),
+    before_id: int | None = Query(default=None, alias="beforeId", ge=1, le=CONTACT_ID_MAX),
     public_url: str = Header(default="", alias="X-Public-Url"),
     caller: Caller = Depends(current_caller),
     contacts: Contacts = Depends(contacts_of),
@@ -81,19 +145,21 @@ async def list_contacts(
 
 
 @router.post("/v2/contact/create_or_update/{identifier}")
-async def upsert(identifier: str, body: Any = ANY_BODY,
+async def upsert(request: Request, identifier: str, body: Any = ANY_BODY,
                  caller: Caller = Depends(current_caller),
-                 contacts: Contacts = Depends(contacts_of)) -> dict[str, int]:
+                 contacts: Contacts = Depends(contacts_of)) -> JSONResponse:
     """Update the contact or create it."""
-    return action(await contacts.handle(upsert_command(caller, identifier, body)))
+    return await acting(request, contacts, caller,
+                        lambda: upsert_command(caller, identifier, body), body=body)
 
 
 @router.post("/v2/contact/{identifier}")
-async def create(identifier: str, body: Any = ANY_BODY,
+async def create(request: Request, identifier: str, body: Any = ANY_BODY,
                  caller: Caller = Depends(current_caller),
-                 contacts: Contacts = Depends(contacts_of)) -> dict[str, int]:
+                 contacts: Contacts = Depends(contacts_of)) -> JSONResponse:
     """Create a contact; the `email:`/`phone:` identifier sets that field."""
-    return action(await contacts.handle(create_command(caller, identifier, body)))
+    return await acting(request, contacts, caller,
+                        lambda: create_command(caller, identifier, body), body=body)
 
 
 @router.get("/v2/contact/{identifier}")
@@ -126,11 +192,12 @@ async def delete(identifier: str, caller: Caller = Depends(current_caller),
 
 
 @router.post("/v2/contact/{identifier}/tag")
-async def add_tags(identifier: str, body: Any = ANY_BODY,
+async def add_tags(request: Request, identifier: str, body: Any = ANY_BODY,
                    caller: Caller = Depends(current_caller),
-                   contacts: Contacts = Depends(contacts_of)) -> dict[str, int]:
+                   contacts: Contacts = Depends(contacts_of)) -> JSONResponse:
     """Assign tags."""
-    return action(await contacts.handle(add_tags_command(caller, identifier, body)))
+    return await acting(request, contacts, caller,
+                        lambda: add_tags_command(caller, identifier, body), body=body)
 
 
 @router.delete("/v2/contact/{identifier}/tag")
@@ -142,19 +209,19 @@ async def remove_tags(identifier: str, body: Any = ANY_BODY,
 
 
 @router.post("/v2/contact/{identifier}/block")
-async def block(identifier: str, caller: Caller = Depends(current_caller),
-                contacts: Contacts = Depends(contacts_of)) -> dict[str, int]:
+async def block(request: Request, identifier: str, caller: Caller = Depends(current_caller),
+                contacts: Contacts = Depends(contacts_of)) -> JSONResponse:
     """Block."""
-    command = SetBlocked(caller=caller, identifier=identify(caller, identifier), blocked=True)
-    return action(await contacts.handle(command))
+    return await acting(request, contacts, caller, lambda: SetBlocked(
+        caller=caller, identifier=identify(caller, identifier), blocked=True), body=None)
 
 
 @router.post("/v2/contact/{identifier}/unblock")
-async def unblock(identifier: str, caller: Caller = Depends(current_caller),
-                  contacts: Contacts = Depends(contacts_of)) -> dict[str, int]:
+async def unblock(request: Request, identifier: str, caller: Caller = Depends(current_caller),
+                  contacts: Contacts = Depends(contacts_of)) -> JSONResponse:
     """Unblock."""
-    command = SetBlocked(caller=caller, identifier=identify(caller, identifier), blocked=False)
-    return action(await contacts.handle(command))
+    return await acting(request, contacts, caller, lambda: SetBlocked(
+        caller=caller, identifier=identify(caller, identifier), blocked=False), body=None)
 
 
 @router.get("/v2/space/tag")

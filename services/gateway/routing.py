@@ -21,6 +21,7 @@ from pydantic import TypeAdapter
 
 from services.gateway.auth import Gateway, authenticated
 from services.gateway.forwarding import read_body, resolve_contact
+from services.gateway.upstream import idempotency_header
 from shared.api.errors import ErrorBody
 from shared.api.roles import ROLES, Role
 from shared.errors import ApiError
@@ -131,6 +132,7 @@ def _endpoint(route: Route) -> Callable[..., Awaitable[Response]]:
         caller = await authenticated(request, gateway, authorization)
         if roles is not None and caller.role not in roles:
             raise ApiError(403, f"role {caller.role!r} may not do this; it needs one of: {needs}")
+        keyed = idempotency_header(request.headers) if method == "POST" else None
         content = None
         if reads_body:
             content, parsed = await read_body(
@@ -140,14 +142,14 @@ def _endpoint(route: Route) -> Callable[..., Awaitable[Response]]:
                 await check(gateway, caller, parsed)
         scope = request.scope
         path = _raw_path(scope)
-        headers = None
+        headers = keyed
         if segment >= 0:
             parts = path.split("/")
             contact = await resolve_contact(gateway, caller, parts[segment])
             if isinstance(contact, Response):
                 return contact
             parts[segment] = f"id:{contact.id}"
-            path, headers = "/".join(parts), contact.headers()
+            path, headers = "/".join(parts), {**contact.headers(), **(keyed or {})}
         query = scope["query_string"]
         target = f"{path}?{_as_text(query, safe=_QUERY_SAFE)}" if query else path
         return await gateway.services.forward(

@@ -14,16 +14,29 @@ from shared.errors import ApiError
 from shared.internal import Caller
 from shared.logs import request_id_var
 from shared.topology import BACKENDS
+from shared.unit_of_work import IDEMPOTENCY_HEADER, check_idempotency_key
 
 log = logging.getLogger(__name__)
 
 #: Headers of a service's answer that the gateway passes on to the public caller.
 PASSED_HEADERS = frozenset({
     "content-type", "content-disposition", "location", "x-identifier-matches",
-    "x-identifier-resolution",
+    "x-identifier-resolution", "idempotent-replayed",
 })  # fmt: skip
 JSON_CONTENT = "application/json"
 HEALTH_TIMEOUT_S = 2.0
+
+
+def idempotency_header(received: Mapping[str, str]) -> dict[str, str] | None:
+    """The caller's ``Idempotency-Key``, checked (1-255 printable ASCII characters, else
+    400), as a header to forward to the owning service; None when the caller sent none."""
+    value = received.get(IDEMPOTENCY_HEADER)
+    if value is None:
+        return None
+    try:
+        return {IDEMPOTENCY_HEADER: check_idempotency_key(value)}
+    except ValueError as exc:
+        raise ApiError(400, str(exc)) from exc
 
 
 class Services:

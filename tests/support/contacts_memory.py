@@ -146,6 +146,13 @@ class MemoryUnitOfWork:
         self._answers[key.record_id] = (key.fingerprint, given)
         return given, False
 
+    async def recall(self, key: IdempotencyKey) -> Answer | None:
+        """The answer stored under `key`, if any."""
+        stored = self._answers.get(key.record_id)
+        if stored is not None and stored[0] != key.fingerprint:
+            raise IdempotencyKeyReused(f"Idempotency-Key: {key.key!r} was reused")
+        return None if stored is None else stored[1]
+
 
 # contacts -----------------------------------------------------------------------------------
 class MemoryContactStore:
