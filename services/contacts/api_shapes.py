@@ -203,11 +203,12 @@ def parse_tag_deletion(body: object) -> str:
     return name
 
 
-def parse_field_order(body: object) -> list[str] | None:
-    """`{"fields": [...]}` (or the bare list) of a field order; null is the default order."""
-    fields = body.get("fields") if isinstance(body, dict) else body
-    if fields is None:
-        return None
+def parse_field_order(body: object) -> list[str]:
+    """`{"fields": [...]}` of a field order (`[]`: the default order); a body without the list
+    (null, `{}`, `{"fields": null}`, a bare list) is a 422, never a reset."""
+    if not isinstance(body, dict):
+        raise InvalidValue.for_value("body", body, 'is not {"fields": [...]}')
+    fields = body.get("fields")
     if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
         raise InvalidValue.for_value("fields", fields, "is not a JSON array of field names")
     return fields

@@ -3,12 +3,12 @@ resolve the contact it names for a service other than contacts."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import Request, Response
 
 from services.gateway.auth import Gateway
+from services.gateway.json_body import parse_json
 from services.gateway.upstream import answer_of
 from shared.errors import ApiError
 from shared.internal import Caller, ResolvedContact
@@ -21,8 +21,8 @@ async def read_body(request: Request, *, limit: int, required: bool) -> tuple[by
     """The request's JSON body as sent (to forward unchanged) and as parsed (for checks).
 
     400 when it is not JSON (or missing when ``required``), 413 when it is larger than
-    ``limit`` bytes. A missing optional body (or a JSON null, false, 0, "", [] in its place)
-    reads as ``{}``.
+    ``limit`` bytes; ``json_body.parse_json`` says what else JSON must be here. A missing
+    optional body (or a JSON null, false, 0, "", [] in its place) reads as ``{}``.
     """
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -36,13 +36,11 @@ async def read_body(request: Request, *, limit: int, required: bool) -> tuple[by
         if required:
             raise ApiError(400, "body: a JSON body is required")
         return EMPTY_OBJECT, {}
-    try:
-        parsed = json.loads(raw)
-    except ValueError as exc:
-        raise ApiError(400, f"body: not valid JSON ({exc.args[0]})") from exc
+    body = bytes(raw)
+    parsed = parse_json(body)
     if not required and not parsed:
         return EMPTY_OBJECT, {}
-    return bytes(raw), parsed
+    return body, parsed
 
 
 async def check_assignee(gateway: Gateway, caller: Caller, body: Any) -> None:

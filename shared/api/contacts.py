@@ -11,6 +11,8 @@ from shared.api.space import TAG_NAME_MAX_CHARS
 
 #: Tag names per call of ``POST`` / ``DELETE /v2/contact/{identifier}/tag``.
 TAGS_PER_CALL_MAX = 10
+#: The largest contact id (MongoDB's 64-bit integers); also the bound of ``cursorId``.
+CONTACT_ID_MAX = 2**63 - 1
 
 ContactStatus = Literal["open", "close"]
 #: Condition categories of the contact list filter.

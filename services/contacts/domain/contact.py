@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from services.contacts.domain.custom_fields import CustomFieldDefinition, validate_custom_value
 from services.contacts.domain.errors import InvalidValue, NotFound
 from services.contacts.domain.fields import (
+    check_text,
     country_for_phone,
     email_match_key,
     normalize_country,
@@ -226,7 +227,7 @@ def _differs(name: str, new: dict[str, Any], current: dict[str, Any]) -> bool:
 
 
 def _assignee(raw: str) -> str | None:
-    assignee = raw.strip()
+    assignee = check_text(raw.strip(), field="assignee")
     if len(assignee) > ASSIGNEE_MAX_CHARS:
         raise InvalidValue.for_value("assignee", raw, "is not a user id")
     return assignee or None

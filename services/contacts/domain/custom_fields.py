@@ -15,14 +15,22 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from services.contacts.domain.errors import InvalidValue
-from services.contacts.domain.fields import normalize_email, normalize_phone, normalize_url
+from services.contacts.domain.fields import (
+    check_text,
+    normalize_email,
+    normalize_phone,
+    normalize_url,
+)
 from shared.api.space import CustomFieldType
 
 TEXT_MAX_CHARS = 10_000
 NAME_MAX_CHARS = 100
 DESCRIPTION_MAX_CHARS = 500
 _NAME = re.compile(r"^[\w \-]+$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+#: Integers a number field holds: those every JSON reader (JavaScript's too) reads exactly.
+#: Beyond, a number is a 64-bit float: send it with a decimal point or an exponent.
+NUMBER_INTEGER_MAX = 2**53 - 1
 RESERVED_NAMES = frozenset(
     name.casefold()
     for name in (
@@ -61,6 +69,8 @@ class CustomFieldDefinition(BaseModel):
             raise InvalidValue.for_value(
                 "description", description, f"is longer than {DESCRIPTION_MAX_CHARS} characters"
             )
+        if description is not None:
+            check_text(description, field="description", multiline=True)
         return description
 
     @model_validator(mode="after")
@@ -77,6 +87,8 @@ class CustomFieldDefinition(BaseModel):
             raise InvalidValue.for_value("options", self.options, "must be unique")
         if any(not option.strip() for option in self.options):
             raise InvalidValue.for_value("options", self.options, "must not be blank")
+        for option in self.options:
+            check_text(option, field="options")
         return self
 
 
@@ -93,7 +105,7 @@ def validate_custom_value(
                 raise InvalidValue.for_value(
                     field, value, f"is not a text of at most {TEXT_MAX_CHARS} characters"
                 )
-            return value
+            return check_text(value, field=field, multiline=True)
         case "number":
             return _number(value, field=field)
         case "date":
@@ -116,25 +128,44 @@ def validate_custom_value(
 
 
 def _number(value: Any, *, field: str) -> int | float:
-    """Accept an int or float (not bool) or a numeric string; refuse NaN and infinities."""
+    """Accept an int or float (not bool) or a numeric string of ASCII digits; refuse NaN,
+    infinities and integers beyond ±NUMBER_INTEGER_MAX."""
     number: int | float
     if isinstance(value, bool):
         raise InvalidValue.for_value(field, value, "is not a number")
     if isinstance(value, (int, float)):
         number = value
     elif isinstance(value, str):
-        text = value.strip()
-        try:
-            number = int(text)
-        except ValueError:
-            try:
-                number = float(text)
-            except ValueError:
-                raise InvalidValue.for_value(field, value, "is not a number") from None
+        number = number_of_text(value, field=field)
     else:
         raise InvalidValue.for_value(field, value, "is not a number")
+    return bounded_number(number, field=field, value=value)
+
+
+def number_of_text(value: str, *, field: str) -> int | float:
+    """The number a text writes in ASCII digits (``int()`` would read ``"１"`` or ``"1_0"``)."""
+    text = value.strip()
+    if not text.isascii() or "_" in text:
+        raise InvalidValue.for_value(field, value, "is not a number")
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            raise InvalidValue.for_value(field, value, "is not a number") from None
+
+
+def bounded_number(number: int | float, *, field: str, value: object) -> int | float:
+    """``number`` when a number field may hold it: a finite float, or an integer within
+    ±NUMBER_INTEGER_MAX; else the 422 naming ``field`` and the ``value`` sent."""
     if isinstance(number, float) and not math.isfinite(number):
         raise InvalidValue.for_value(field, value, "is not a finite number")
+    if isinstance(number, int) and abs(number) > NUMBER_INTEGER_MAX:
+        raise InvalidValue.for_value(
+            field, value, f"is an integer beyond ±{NUMBER_INTEGER_MAX} (2^53 - 1); send a "
+            "larger number with a decimal point or an exponent (a 64-bit float)"
+        )
     return number
 
 

@@ -22,7 +22,8 @@ def show(value: object) -> str:
         text = repr(value)
     if len(text) > 2 * _SHOWN_CHARS:
         text = text[: 2 * _SHOWN_CHARS] + "…"
-    return text
+    # A lone surrogate cannot be encoded in the UTF-8 answer: show it as its escape.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class DomainError(Exception):

@@ -19,10 +19,11 @@ def validate_field_order(
 ) -> list[str]:
     """Check an order (known names, no repeats); `complete` appends the fields it leaves out.
 
-    `None` is the default order. A custom field that was deleted since is dropped silently.
+    A stored order (`complete`) of `None` is the default order, and a custom field deleted
+    since is dropped silently. A new order is a list (`[]` for the default order).
     """
     known = [*STANDARD_ORDER, *(d.name for d in defs)]
-    if fields is None:
+    if fields is None and complete:
         order: list[str] = []
     elif not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
         raise InvalidValue.for_value("fields", fields, "is not a JSON array of field names")

@@ -5,7 +5,11 @@ naming the field and the value. Decisions:
 - a blank first/last name (only whitespace) clears the name, like null;
 - countries are ISO 3166-1 alpha-2 plus XK (Kosovo, user-assigned but in wide use);
   numbers of Ascension (AC) and Tristan da Cunha (TA) derive SH, their ISO country;
-- languages are `language[-Script][-REGION]` (BCP-47 subset), `_` accepted for `-`.
+- languages are `language[-Script][-REGION]` (BCP-47 subset), `_` accepted for `-`;
+- texts never hold ASCII control characters (U+0000-U+001F, U+007F) nor lone surrogates
+  (`check_text`, once surrounding whitespace is stripped where a field strips it);
+  multi-line texts (text custom field values, descriptions) may hold tab, line feed and
+  carriage return, every other text (names, emails, URLs, tags, assignee, search) none.
 """
 
 from __future__ import annotations
@@ -46,6 +50,27 @@ _LANGUAGE_TAG = re.compile(
 )
 
 
+#: What no text holds: ASCII controls and lone surrogates (not Unicode text).
+_NOT_TEXT = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+#: The same for a multi-line text: tab, line feed and carriage return are allowed.
+_NOT_MULTILINE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def check_text(raw: str, *, field: str, multiline: bool = False) -> str:
+    """Refuse a text holding a control character (tab and line ends allowed in a
+    ``multiline`` one) or a lone surrogate; return it unchanged."""
+    found = (_NOT_MULTILINE_TEXT if multiline else _NOT_TEXT).search(raw)
+    if found is None:
+        return raw
+    code = ord(found.group())
+    if 0xD800 <= code <= 0xDFFF:
+        problem = f"holds a lone surrogate (U+{code:04X}), which is not Unicode text"
+    else:
+        allowed = "only tab and line ends" if multiline else "none"
+        problem = f"holds the control character U+{code:04X} ({allowed} allowed here)"
+    raise InvalidValue.for_value(field, raw, problem)
+
+
 def normalize_phone(raw: str, *, default_region: str | None, field: str = "phone") -> str:
     """Parse a phone number (national formats need `default_region`) and return it as E.164."""
     if not isinstance(raw, str) or len(raw) > _PHONE_INPUT_MAX_CHARS:
@@ -83,7 +108,7 @@ def normalize_email(raw: str, *, field: str = "email") -> str:
     """Validate an email address and return it as given, without surrounding whitespace."""
     if not isinstance(raw, str):
         raise InvalidValue.for_value(field, raw, "is not a valid email address")
-    address = raw.strip()
+    address = check_text(raw.strip(), field=field)
     try:
         validate_email(address, check_deliverability=False)
     except EmailNotValidError as exc:
@@ -116,7 +141,7 @@ def normalize_name(raw: str, *, field: str) -> str | None:
     """Strip a first or last name; a blank name clears it (None); at most 255 characters."""
     if not isinstance(raw, str):
         raise InvalidValue.for_value(field, raw, "is not a string")
-    name = raw.strip()
+    name = check_text(raw.strip(), field=field)
     if len(name) > NAME_MAX_CHARS:
         raise InvalidValue.for_value(field, raw, f"is longer than {NAME_MAX_CHARS} characters")
     return name or None
@@ -124,7 +149,7 @@ def normalize_name(raw: str, *, field: str) -> str | None:
 
 def normalize_url(raw: str, *, field: str) -> str:
     """Return an http(s) URL with a host, stripped; at most 2048 characters."""
-    url = raw.strip() if isinstance(raw, str) else ""
+    url = check_text(raw.strip(), field=field) if isinstance(raw, str) else ""
     try:
         parts = urlsplit(url)
         scheme, host = parts.scheme.lower(), parts.hostname

@@ -38,7 +38,8 @@ def parse_identifier(raw: str, *, default_region: str | None) -> Identifier:
             "identifier", raw, "must be id:<number>, email:<address> or phone:<number>"
         )
     if kind == "id":
-        if not value.isdigit() or int(value) < 1 or len(value) > 18:
+        # ASCII digits only: "²".isdigit() holds and int("１") is 1.
+        if not (value.isascii() and value.isdigit()) or len(value) > 18 or int(value) < 1:
             raise InvalidValue.for_value("identifier", raw, "is not a contact id")
         return Identifier(kind="id", key=int(value), value=int(value))
     if kind == "email":

@@ -16,6 +16,10 @@ Decisions:
   query's `timezone` (IANA), else UTC. On date custom fields they compare by calendar day.
 - One level of nesting: an item of `$and` / `$or` may itself be a `$and` / `$or` of
   conditions. `{"$and": []}` means no filter.
+- Numbers are bounded like stored ones: an `id` value is a 64-bit integer, any other
+  number a finite float or an integer within ±(2^53 - 1) (`custom_fields.bounded_number`);
+  numeric strings are ASCII digits. Texts compared or searched hold no control character
+  (`fields.check_text`).
 """
 
 from __future__ import annotations
@@ -32,9 +36,15 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from services.contacts.domain import contact_query as q
 from services.contacts.domain.contact_query import ContactQuery
-from services.contacts.domain.custom_fields import CustomFieldDefinition, validate_custom_value
+from services.contacts.domain.custom_fields import (
+    CustomFieldDefinition,
+    bounded_number,
+    number_of_text,
+    validate_custom_value,
+)
 from services.contacts.domain.errors import InvalidValue
 from services.contacts.domain.fields import (
+    check_text,
     email_match_key,
     normalize_country,
     normalize_language,
@@ -43,6 +53,8 @@ from services.contacts.domain.fields import (
 from services.contacts.domain.tags import tag_key
 from shared.api.contacts import CATEGORIES, OPERATORS, Operator
 
+#: Bounds of an `id` value: MongoDB's 64-bit integers.
+ID_VALUE_RANGE = (-(2**63), 2**63 - 1)
 MAX_CONDITIONS = 50
 MAX_VALUES = 100
 SEARCH_MAX_CHARS = 255
@@ -64,7 +76,7 @@ STANDARD_FIELDS: dict[str, tuple[str, str]] = {
 _SEARCHED = ("first_name", "last_name", "email_key", "phone")
 _PHONE_LIKE = re.compile(r"^\+?\d{3,}$")
 _PHONE_PUNCTUATION = re.compile(r"[\s().\-]")
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$", re.ASCII)
 _CUSTOM_NAME = re.compile(r"^[\w \-]{1,100}$")
 _TAG_TESTS: dict[str, q.Test] = {"hasAnyOf": "one_of", "hasAllOf": "all_of", "hasNoneOf": "none_of"}
 _ORDERED_KINDS = {"id", "timestamp", "number", "date", "any"}
@@ -103,7 +115,7 @@ class ListQuery(BaseModel):
     @field_validator("search")
     @classmethod
     def _check_search(cls, search: str | None) -> str | None:
-        text = search.strip() if search else ""
+        text = check_text(search.strip(), field="search") if search else ""
         if len(text) > SEARCH_MAX_CHARS:
             raise InvalidValue.for_value(
                 "search", search, f"is longer than {SEARCH_MAX_CHARS} characters"
@@ -295,7 +307,7 @@ def _tag_condition(cond: Condition, *, path: str) -> q.Condition:
             for name in _values(cond.value, path=f"{path}.value"):
                 if not isinstance(name, str) or not name.strip():
                     raise InvalidValue.for_value(f"{path}.value", name, "is not a tag name")
-                keys.append(tag_key(name))
+                keys.append(tag_key(check_text(name.strip(), field=f"{path}.value")))
             return q.Condition(tags, _TAG_TESTS[cond.operator], tuple(keys))
     raise InvalidValue(
         f"{path}.operator: {cond.operator} does not apply to tags", field=f"{path}.operator"
@@ -339,6 +351,7 @@ def _scalar(
             case "text" | "email":
                 if not isinstance(value, str):
                     raise InvalidValue.for_value(path, value, "is not a string")
+                check_text(value, field=path)
                 return email_match_key(value) if kind == "email" else value
             case "phone":
                 if not isinstance(value, str):
@@ -361,7 +374,9 @@ def _scalar(
                 return _moment(value, path=path, zone=context.zone)
         if defn is not None:
             return validate_custom_value(defn, value, default_region=context.default_region)
-        return value
+        if isinstance(value, str):
+            return check_text(value, field=path, multiline=True)
+        return value if isinstance(value, bool) else _number(value, path=path, integer=False)
     except InvalidValue as exc:
         if exc.field == path:
             raise
@@ -383,25 +398,22 @@ def _bound(value: Any, *, kind: str, path: str, context: _Context) -> Any:
 
 
 def _number(value: Any, *, path: str, integer: bool) -> int | float:
-    """An int or float (not bool) or a numeric string; integers only for ids."""
+    """An int or float (not bool) or a numeric string; integers only for ids (64-bit), other
+    numbers bounded like a number field's (`bounded_number`)."""
     number: int | float
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise InvalidValue.for_value(path, value, "is not a number")
-    if isinstance(value, str):
-        try:
-            number = int(value.strip())
-        except ValueError:
-            try:
-                number = float(value.strip())
-            except ValueError:
-                raise InvalidValue.for_value(path, value, "is not a number") from None
-    else:
-        number = value
+    number = number_of_text(value, field=path) if isinstance(value, str) else value
     if not math.isfinite(number):
         raise InvalidValue.for_value(path, value, "is not a finite number")
-    if integer and number != int(number):
+    if not integer:
+        return bounded_number(number, field=path, value=value)
+    if number != int(number):
         raise InvalidValue.for_value(path, value, "is not an integer")
-    return int(number) if integer else number
+    low, high = ID_VALUE_RANGE
+    if not low <= int(number) <= high:
+        raise InvalidValue.for_value(path, value, "is not a contact id (a 64-bit integer)")
+    return int(number)
 
 
 def _day(moment: datetime, zone: tzinfo) -> str:

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from services.contacts.domain.errors import Conflict, InvalidValue, NotFound, parse_model, show
+from services.contacts.domain.fields import check_text
 from shared.api.contacts import TAGS_PER_CALL_MAX
 from shared.api.space import TAG_NAME_MAX_CHARS
 
@@ -41,7 +42,7 @@ def tag_key(name: str) -> str:
 def _tag_name(raw: object) -> str:
     if not isinstance(raw, str):
         raise InvalidValue.for_value("tags", raw, "is not a string")
-    name = raw.strip()
+    name = check_text(raw.strip(), field="tags")
     if not name:
         raise InvalidValue.for_value("tags", raw, "is empty")
     if len(name) > TAG_NAME_MAX_CHARS:
@@ -127,7 +128,7 @@ class Tag(BaseModel):
     def _check_emoji(cls, emoji: str | None) -> str | None:
         if emoji is not None and not 1 <= len(emoji) <= EMOJI_MAX_CHARS:
             raise InvalidValue.for_value("emoji", emoji, f"must be 1-{EMOJI_MAX_CHARS} characters")
-        return emoji
+        return emoji if emoji is None else check_text(emoji, field="emoji")
 
     @field_validator("description")
     @classmethod
@@ -136,6 +137,8 @@ class Tag(BaseModel):
             raise InvalidValue.for_value(
                 "description", description, f"is longer than {DESCRIPTION_MAX_CHARS} characters"
             )
+        if description is not None:
+            check_text(description, field="description", multiline=True)
         return description
 
 

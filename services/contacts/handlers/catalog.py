@@ -7,6 +7,7 @@ from collections.abc import Callable
 from services.contacts.domain.contact import Contact
 from services.contacts.domain.custom_fields import CustomFieldDefinition
 from services.contacts.domain.field_order import validate_field_order
+from services.contacts.domain.permissions import ensure_may_change_settings
 from services.contacts.domain.tags import (
     PendingTagChange,
     Tag,
@@ -39,7 +40,8 @@ async def list_tags(query: ListTags, deps: Deps) -> list[Tag]:
 
 
 async def create_tag(command: CreateTag, deps: Deps) -> Tag:
-    """Add a tag to the catalog."""
+    """Add a tag to the catalog (owners, managers)."""
+    ensure_may_change_settings(command.caller.role, what="tag catalog")
 
     async def work(tx: Transaction) -> None:
         await deps.catalog.create_tag(command.caller.workspace_id, command.tag, tx.session)
@@ -55,6 +57,7 @@ async def update_tag(command: UpdateTag, deps: Deps) -> Tag:
     a taken name is a 409 before any contact changes), then rewrites the contacts, then
     finalises the catalog. Repeating an interrupted rename finishes it.
     """
+    ensure_may_change_settings(command.caller.role, what="tag catalog")
     update, workspace, catalog = command.update, command.caller.workspace_id, deps.catalog
 
     async def start(tx: Transaction) -> tuple[Tag, Tag]:
@@ -94,6 +97,7 @@ async def delete_tag(command: DeleteTag, deps: Deps) -> None:
     the contacts batch by batch, then from the catalog. Repeating an interrupted
     deletion finishes it.
     """
+    ensure_may_change_settings(command.caller.role, what="tag catalog")
     name, workspace, catalog = command.name, command.caller.workspace_id, deps.catalog
 
     async def start(tx: Transaction) -> Tag:
@@ -147,7 +151,8 @@ async def list_custom_fields(query: ListCustomFields, deps: Deps) -> list[Custom
 
 
 async def create_custom_field(command: CreateCustomField, deps: Deps) -> CustomFieldDefinition:
-    """Define a custom field."""
+    """Define a custom field (owners, managers)."""
+    ensure_may_change_settings(command.caller.role, what="custom fields")
 
     async def work(tx: Transaction) -> None:
         await deps.catalog.create_custom_field(
@@ -166,6 +171,7 @@ async def get_field_order(query: GetFieldOrder, deps: Deps) -> list[str]:
 
 async def set_field_order(command: SetFieldOrder, deps: Deps) -> list[str]:
     """Save the details-view order (every name a standard or defined custom field)."""
+    ensure_may_change_settings(command.caller.role, what="field order")
     workspace = command.caller.workspace_id
     defs = await deps.catalog.custom_fields(workspace)
     order = validate_field_order(command.fields, defs, complete=False)

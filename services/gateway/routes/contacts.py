@@ -6,6 +6,7 @@ from __future__ import annotations
 from services.gateway.forwarding import check_assignee
 from services.gateway.routing import QueryParam, Route
 from shared.api.contacts import (
+    CONTACT_ID_MAX,
     Contact,
     ContactAction,
     ContactInput,
@@ -21,9 +22,9 @@ TAGS_EXAMPLE = ["vip", "newsletter"]
 PAGE = (
     QueryParam(name="limit", annotation=int, default=10, ge=1, le=100,
                description="Contacts per page", example=10),
-    QueryParam(name="cursorId", annotation=int | None, ge=1, example=120,
+    QueryParam(name="cursorId", annotation=int | None, ge=1, le=CONTACT_ID_MAX, example=120,
                description="Next page: contacts with ids below this one"),
-    QueryParam(name="beforeId", annotation=int | None, ge=1, example=131,
+    QueryParam(name="beforeId", annotation=int | None, ge=1, le=CONTACT_ID_MAX, example=131,
                description="Previous page: contacts with ids above this one"),
 )
 

@@ -1,9 +1,11 @@
 """Public ``/v2/space`` routes of the workspace catalog (tags, custom fields, field order),
-one row each; the contacts service owns them."""
+one row each; the contacts service owns them. Everyone reads the catalog; changing it is a
+workspace setting, for owners and managers (agents still assign tags to contacts)."""
 
 from __future__ import annotations
 
 from services.gateway.routing import Route
+from shared.api.roles import MANAGERS
 from shared.api.space import CustomFieldDefinition, Deleted, FieldOrder, Tag, TagRename
 from shared.topology import CONTACTS
 
@@ -14,32 +16,35 @@ ROUTES: tuple[Route, ...] = (
           summary="The workspace's tag catalog", description="Every tag of the workspace.",
           answer=list[Tag]),
     Route(method="POST", path="/v2/space/tag", service=OWNER, name="create_tag",
-          summary="Create a tag", description="Add a tag to the catalog (409 if the name exists).",
-          answer=Tag, status_code=201, body=Tag),
+          summary="Create a tag (owner, manager)",
+          description="Add a tag to the catalog (409 if the name exists).",
+          answer=Tag, status_code=201, body=Tag, roles=MANAGERS),
     Route(method="PUT", path="/v2/space/tag", service=OWNER, name="update_tag",
-          summary="Rename or restyle a tag",
+          summary="Rename or restyle a tag (owner, manager)", roles=MANAGERS,
           description="Rename a tag (contacts carrying it follow; 409 if the new name is another "
           "tag's) or change its colour, emoji, description.",
           answer=Tag, body=TagRename),
     Route(method="DELETE", path="/v2/space/tag", service=OWNER, name="delete_tag",
-          summary="Delete a tag from the catalog",
+          summary="Delete a tag from the catalog (owner, manager)",
           description="Delete a tag from the catalog and from every contact carrying it.",
-          answer=Deleted, body=Tag, body_example={"name": "vip"}),
+          answer=Deleted, body=Tag, body_example={"name": "vip"}, roles=MANAGERS),
     Route(method="GET", path="/v2/space/custom_field", service=OWNER, name="list_custom_fields",
           summary="Custom field definitions",
           description="Every custom field definition of the workspace, in details-view order.",
           answer=list[CustomFieldDefinition]),
     Route(method="POST", path="/v2/space/custom_field", service=OWNER,
-          name="create_custom_field", summary="Define a custom field",
+          name="create_custom_field", summary="Define a custom field (owner, manager)",
           description="Add a custom field definition (409 if the name exists).",
-          answer=CustomFieldDefinition, status_code=201, body=CustomFieldDefinition),
+          answer=CustomFieldDefinition, status_code=201, body=CustomFieldDefinition,
+          roles=MANAGERS),
     Route(method="GET", path="/v2/space/contact_field_order", service=OWNER,
           name="get_field_order", summary="The details-view field order",
           description="Standard and custom fields in the order the contact details view shows "
           "them.",
           answer=FieldOrder),
     Route(method="PUT", path="/v2/space/contact_field_order", service=OWNER,
-          name="set_field_order", summary="Set the details-view field order",
-          description="Order of standard and custom fields in the contact details view.",
-          answer=FieldOrder, body=FieldOrder),
+          name="set_field_order", summary="Set the details-view field order (owner, manager)",
+          description="Order of standard and custom fields in the contact details view "
+          "(`[]`: the default order).",
+          answer=FieldOrder, body=FieldOrder, roles=MANAGERS),
 )

@@ -154,8 +154,9 @@ async def test_catalog_create_restyle_rename_delete(ws: Workspace, tap: EventTap
     assert_error(await ws.owner.put("/v2/space/tag", json={"name": "x"}), 422, "currentName")
     assert set(await _catalog(ws)) == {"GOLD", "other"}
 
-    # delete: gone from the catalog and from every contact
-    answer = await ws.agent.request("DELETE", "/v2/space/tag", json={"name": "gold"})
+    # delete (a manager: the catalog is a workspace setting): gone from the catalog and
+    # from every contact
+    answer = await ws.manager.request("DELETE", "/v2/space/tag", json={"name": "gold"})
     assert answer.status_code == 200, answer.text
     assert set(await _catalog(ws)) == {"other"}
     for cid in carriers:
