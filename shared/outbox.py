@@ -35,6 +35,8 @@ import logging
 import os
 import socket
 import time
+import uuid
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -51,6 +53,7 @@ from shared.contracts import Envelope
 from shared.contracts.envelope import utcnow
 from shared.mongo import Document
 from shared.observability import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
+from shared.replica import ReplicaIdentity
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,8 @@ BACKLOG_EVERY_S = 1.0
 TOKEN_LOST = {9, 260, 280, 286}
 #: Rows the first relay version had not marked sent (rows it had marked carry ``sent: True``).
 NOT_MARKED_SENT: Document = {"sent": {"$ne": True}}
+#: The relays of this process that may still publish, by owner (a dead one is not here).
+_LIVE_RELAYS: weakref.WeakValueDictionary[str, OutboxRelay] = weakref.WeakValueDictionary()
 
 
 def message_key(workspace_id: str, entity_id: object) -> str:
@@ -199,6 +204,7 @@ class OutboxRelay:
         batch_size: int = 500,
         lease_s: float = 10.0,
         after_send: AfterSend | None = None,
+        identity: ReplicaIdentity | None = None,
     ):
         self._db = db
         self._bootstrap = bootstrap_servers
@@ -206,7 +212,12 @@ class OutboxRelay:
         self._poll = poll_interval_s
         self._batch = batch_size
         self._lease = timedelta(seconds=lease_s)
-        self._owner = f"{socket.gethostname()}:{os.getpid()}:{id(self)}"
+        self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        #: The replica this relay runs for: a restarted process of the same replica takes
+        #: the lease of its dead predecessor at once (``shared.replica``); without one, a
+        #: dead holder's lease is waited out.
+        self._identity = identity
+        _LIVE_RELAYS[self._owner] = self
         #: Test hook: runs after the broker acknowledged a batch, before it is recorded.
         self._after_send = after_send
         self._wake = asyncio.Event()
@@ -241,6 +252,7 @@ class OutboxRelay:
 
     async def stop(self) -> None:
         """Close the change stream, flush and close the producer."""
+        _LIVE_RELAYS.pop(self._owner, None)
         await self._close_stream()
         if self._producer is not None:
             await self._producer.stop()
@@ -407,6 +419,8 @@ class OutboxRelay:
             return True
         now = utcnow()
         update: Document = {"owner": self._owner, "expires_at": now + self._lease}
+        if self._identity is not None:
+            update.update(self._identity.holder_fields())
         if self._stream is not None and self._idle is not None:
             update.update(self._idle)
         try:
@@ -416,8 +430,10 @@ class OutboxRelay:
                 upsert=True,
                 return_document=ReturnDocument.BEFORE,
             )
-        except DuplicateKeyError:
-            return False
+        except DuplicateKeyError:  # another owner's lease runs: ours only if that one is dead
+            before = await self._take_from_dead_holder(update)
+            if before is None:
+                return False
         self._renew_at = time.monotonic() + self._lease.total_seconds() / 3
         if before is None or before.get("owner") != self._owner:
             self._token_lost = False  # the last holder may have recorded a newer one
@@ -428,6 +444,24 @@ class OutboxRelay:
             self._progress.update(update)
             self._idle = None
         return True
+
+    async def _take_from_dead_holder(self, update: Document) -> Document | None:
+        """Take the lease from a holder proven to be a dead process of this replica
+        (``shared.replica``); the lease as it was, or None (not proven, or taken meanwhile)."""
+        if self._identity is None:
+            return None
+        holder = await self._db[LEASES].find_one({"_id": LEASE_ID})
+        if holder is None or not self._identity.holder_gone(holder, live_owners=set(_LIVE_RELAYS)):
+            return None
+        before: Document | None = await self._db[LEASES].find_one_and_update(
+            {"_id": LEASE_ID, "owner": holder["owner"]},  # only if nobody took it meanwhile
+            {"$set": update},
+            return_document=ReturnDocument.BEFORE,
+        )
+        if before is not None:
+            log.info("outbox relay %s took the lease of %s back (its process is gone)",
+                     self._owner, holder["owner"])
+        return before
 
     async def _record(self, progress: Document) -> None:
         """Renew the lease and record ``progress`` (token, through), if the lease is still ours."""

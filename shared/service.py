@@ -30,6 +30,7 @@ from shared.logs import configure_logging
 from shared.mongo import Document, make_mongo_client
 from shared.observability import health_router, install_http_observability
 from shared.outbox import Outbox, OutboxRelay, ensure_outbox_indexes
+from shared.replica import ReplicaIdentity
 from shared.settings import ServiceSettings
 from shared.unit_of_work import MongoUnitOfWork, Transaction, ensure_unit_of_work_indexes
 
@@ -77,6 +78,7 @@ def create_service_app(
             bootstrap_servers=settings.kafka_bootstrap_servers,
             client_id=settings.service_name,
             poll_interval_s=settings.outbox_poll_interval_s,
+            identity=ReplicaIdentity.of_service(settings.service_name, settings.instance_id),
         )
         outbox = Outbox(db, on_commit=relay.notify)
         runtime = Runtime(

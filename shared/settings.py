@@ -91,3 +91,7 @@ class ServiceSettings(
     log_level: str = "INFO"
     #: How often the outbox relay polls when nothing woke it up.
     outbox_poll_interval_s: float = Field(default=0.5, gt=0)
+    #: This replica's name, unique among the service's live processes (a StatefulSet pod
+    #: name, a compose replica name). Empty: ``<service>@<hostname>``, and only a restart on
+    #: the same machine or container takes the outbox lease back at once (``shared.replica``).
+    instance_id: str = ""

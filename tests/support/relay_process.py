@@ -1,13 +1,16 @@
 """An outbox relay in its own OS process, so a test can kill it at the worst moment.
 
     python -m tests.support.relay_process --mongo-url URL --db NAME --bootstrap HOST:PORT \
-        [--pause-after-send FILE] [--lease-s SECONDS] [--client-id NAME]
+        [--pause-after-send FILE] [--lease-s SECONDS] [--client-id NAME] [--instance NAME]
 
 Runs ``OutboxRelay.run()`` on the database's outbox. With ``--pause-after-send``,
 the relay's ``after_send`` hook fires after the first batch the broker
 acknowledged, *before* the relay records its position: it writes ``FILE`` (JSON: pid
 and the ids of the batch, written atomically) and then sleeps forever, so the
-test can SIGKILL the process exactly between publish and record.
+test can SIGKILL the process exactly between publish and record. With ``--instance``, the
+relay runs as that replica (``shared.replica``): restarted with the same name, it takes
+back the lease its killed predecessor held. With ``--started FILE``, it writes ``FILE`` once
+its producer is connected (JSON: pid, ``time.monotonic()``).
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ import argparse
 import asyncio
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 from shared.mongo import Document, make_mongo_client
 from shared.outbox import OutboxRelay
+from shared.replica import ReplicaIdentity
 from shared.settings import MongoSettings
 
 
@@ -54,8 +59,12 @@ async def main(args: argparse.Namespace) -> None:
         after_send=pause_after_first_send(Path(args.pause_after_send))
         if args.pause_after_send
         else None,
+        identity=ReplicaIdentity(instance=args.instance) if args.instance else None,
     )
     await relay.start()
+    if args.started:
+        _write_atomically(Path(args.started),
+                          json.dumps({"pid": os.getpid(), "monotonic": time.monotonic()}))
     try:
         await relay.run()
     finally:
@@ -73,6 +82,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="after the first acknowledged batch, write FILE and hang")
     parser.add_argument("--lease-s", type=float, default=10.0, help="relay lease, seconds")
     parser.add_argument("--client-id", default="relay-process")
+    parser.add_argument("--instance", default=None, help="replica name (shared.replica)")
+    parser.add_argument("--started", default=None, metavar="FILE",
+                        help="write FILE once the producer is connected")
     return parser.parse_args(argv)
 
 
