@@ -32,6 +32,8 @@ class DomainError(Exception):
     status: int = 400
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
+        # A lone surrogate sent in a key or value cannot be written in a UTF-8 answer.
+        message = message.encode("utf-8", "backslashreplace").decode("utf-8")
         super().__init__(message)
         self.message = message
         self.field = field

@@ -59,6 +59,8 @@ MAX_CONDITIONS = 50
 MAX_VALUES = 100
 SEARCH_MAX_CHARS = 255
 SEARCH_MAX_WORDS = 10
+#: Longer than any IANA zone name (the longest is 32 characters).
+TIMEZONE_MAX_CHARS = 64
 
 # API name → (contact attribute, kind of value)
 STANDARD_FIELDS: dict[str, tuple[str, str]] = {
@@ -144,9 +146,11 @@ class ListQuery(BaseModel):
 
 def _zone(name: str) -> tzinfo:
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidValue.for_value("timezone", name, "is not an IANA time zone") from None
+        if len(name) <= TIMEZONE_MAX_CHARS:
+            return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory, a bad path
+        pass
+    raise InvalidValue.for_value("timezone", name, "is not an IANA time zone")
 
 
 def _parse_group(raw: Any, *, path: str, nested: bool) -> FilterGroup:

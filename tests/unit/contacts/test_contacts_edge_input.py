@@ -203,3 +203,14 @@ async def test_only_owners_and_managers_change_the_workspace_settings() -> None:
     manager = _caller("manager")
     for change in settings_changes:
         await contacts.handle(change(manager))
+
+
+def test_a_time_zone_is_a_name_never_a_path() -> None:
+    for zone in ("a" * 5000, "America", "/etc/passwd", "..", "Europe/Paris\x00"):
+        assert refused(parse_list_query, {"timezone": zone}).startswith("timezone: ")
+    assert parse_list_query({"timezone": "Europe/Paris"}).timezone == "Europe/Paris"
+
+
+def test_a_message_naming_a_lone_surrogate_can_be_sent() -> None:
+    message = refused(parse_patch, {"\ud800": 1})
+    assert message == "\\ud800: unknown field"
