@@ -92,12 +92,14 @@ def create_service_app(
             await on_startup(runtime)
         if setup_consumers is not None:
             setup_consumers(runtime)
-        await broker.start()
+        # The relay first: after a crash, joining the consumer group waits for the dead
+        # member's session to expire (10 s); the outbox must not wait for that too.
         await relay.start()
         relay_task = asyncio.create_task(relay.run(), name=f"{settings.service_name}-outbox-relay")
-        log.info("%s started on %s:%s", settings.service_name, settings.http_host,
-                 settings.http_port)
         try:
+            await broker.start()
+            log.info("%s started on %s:%s", settings.service_name, settings.http_host,
+                     settings.http_port)
             yield
         finally:
             relay_task.cancel()

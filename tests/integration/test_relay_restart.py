@@ -10,7 +10,6 @@ printed (run with ``-s`` to see it).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import signal
@@ -22,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.contracts.envelope import utcnow
@@ -30,8 +28,9 @@ from shared.mongo import Document
 from shared.outbox import LEASES, OutboxRelay, ensure_outbox_indexes
 from shared.replica import ReplicaIdentity
 from tests.fixtures.stack import JointFixture
-from tests.integration.test_outbox_relay import create_topic, eventually, header, uid
+from tests.integration.test_outbox_relay import create_topic, eventually, uid
 from tests.integration.test_outbox_stream import client_of, commit
+from tests.support.arrivals import Arrivals
 
 #: The promise: every committed event on the topic within this long after the restart.
 PROMPT_S = 2.0
@@ -47,45 +46,6 @@ async def producer(servers: JointFixture) -> AsyncIterator[AsyncDatabase[Documen
     yield db
     await client.drop_database(db.name)
     await client.close()
-
-
-class Arrivals:
-    """Every record of a topic from its start, with the monotonic time each id first came."""
-
-    def __init__(self, bootstrap: str, topic: str):
-        self._bootstrap, self._topic = bootstrap, topic
-        self.first_seen: dict[str, float] = {}
-        self.copies: Counter[str] = Counter()
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> Arrivals:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False)
-        await consumer.start()
-        await consumer.topics()
-        partitions = [TopicPartition(self._topic, p)
-                      for p in sorted(consumer.partitions_for_topic(self._topic) or ())]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        self._task = asyncio.create_task(self._collect(consumer))
-        return self
-
-    async def _collect(self, consumer: AIOKafkaConsumer) -> None:
-        try:
-            while True:
-                for batch in (await consumer.getmany(timeout_ms=50)).values():
-                    now = time.monotonic()
-                    for record in batch:
-                        event_id = header(record, "ce_id")
-                        self.copies[event_id] += 1
-                        self.first_seen.setdefault(event_id, now)
-        finally:
-            await consumer.stop()
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
 
 class RelayProcess:
