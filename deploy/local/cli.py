@@ -21,6 +21,7 @@ from deploy.local.stack import (
     GATEWAY,
     SERVICES,
     StackConfig,
+    _admin,
     create_workspace,
     ensure_demo_workspace,
     mongo_ping,
@@ -117,6 +118,23 @@ def cmd_workspace(cfg: StackConfig, name: str) -> int:
     return 0
 
 
+def cmd_token(cfg: StackConfig, args: argparse.Namespace) -> int:
+    """List, issue, rotate or revoke API tokens through the gateway's admin CLI; print JSON."""
+    if not mongo_ping(cfg.mongo_url):
+        raise StackError(f"no database answers on {cfg.mongo_url}: run `make up` first")
+    if args.action == "list":
+        argv = ["list-tokens", args.workspace]
+    elif args.action == "revoke":
+        argv = ["revoke-token", args.workspace, args.token_id]
+    else:
+        argv = [f"{args.action}-token", "--user", args.user]
+    result = _admin(cfg, *argv)
+    if result.returncode != 0:
+        raise StackError(f"token {args.action} failed: {result.stderr.strip() or result.stdout}")
+    print(result.stdout.strip(), flush=True)
+    return 0
+
+
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m deploy.local.stack", description=__doc__)
     parser.add_argument(
@@ -140,6 +158,16 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         sub.add_parser(name)
     ws = sub.add_parser("workspace", help="create a workspace and print its JSON")
     ws.add_argument("--name", required=True)
+    token = sub.add_parser("token", help="API tokens: list, issue, rotate, revoke")
+    actions = token.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="a workspace's tokens (ids only)").add_argument("workspace")
+    for action, what in (("issue", "a new token for a user (older ones keep working)"),
+                         ("rotate", "a new token for a user, the user's older ones revoked")):
+        actions.add_parser(action, help=what).add_argument("--user", required=True)
+    revoke = actions.add_parser("revoke", help="revoke one token (stops working within the "
+                                "gateway's token cache time, 10 s by default)")
+    revoke.add_argument("workspace")
+    revoke.add_argument("token_id")
     return parser.parse_args(argv)
 
 
@@ -177,6 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "workspace":
             return cmd_workspace(cfg, args.name)
+        if args.command == "token":
+            return cmd_token(cfg, args)
         return commands[args.command](cfg)
     except StackError as exc:
         _say(f"error: {exc}")

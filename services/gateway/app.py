@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import secrets
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
 from services.gateway.auth import Gateway, install_rate_limit_headers
-from services.gateway.rate_limit import FixedWindowLimiter
-from services.gateway.routes import contacts, space
+from services.gateway.rate_limit import SharedWindowLimiter
+from services.gateway.routes import contacts, space, tokens
 from services.gateway.routing import register
 from services.gateway.settings import GatewaySettings
-from services.gateway.store import WorkspaceStore
+from services.gateway.store import RateWindows, WorkspaceStore
 from services.gateway.upstream import Services
 from shared.errors import install_error_handlers
 from shared.mongo import make_mongo_client
@@ -30,20 +32,35 @@ def build_app(settings: GatewaySettings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = make_mongo_client(settings, app_name="gateway")
-        store = WorkspaceStore(client[settings.mongo_database])
+        db = client[settings.mongo_database]
+        store, windows = WorkspaceStore(db), RateWindows(db)
         await store.ensure_indexes()
+        await windows.ensure_indexes()
         services = Services(settings)
-        app.state.gateway = Gateway(
+        limiter = SharedWindowLimiter(
+            settings.rate_limit_requests, settings.rate_limit_window_s, counts=windows,
+            replica="gw_" + secrets.token_hex(6),
+        )
+        gateway = Gateway(
             store=store,
             services=services,
-            limiter=FixedWindowLimiter(settings.rate_limit_requests, settings.rate_limit_window_s),
-            failures=FixedWindowLimiter(settings.failed_auth_limit, settings.failed_auth_window_s),
+            limiter=limiter,
             max_body_bytes=settings.max_body_bytes,
+            token_key=await store.token_key(),
+            token_cache_s=settings.token_cache_s,
+            unknown_cache_s=settings.token_unknown_cache_s,
         )
-        app.state.mongo = client[settings.mongo_database]
+        app.state.gateway = gateway
+        app.state.mongo = db
+        flushing = asyncio.create_task(
+            limiter.run(every_s=settings.rate_limit_flush_s, clock=gateway.clock)
+        )
         try:
             yield
         finally:
+            flushing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flushing
             await services.close()
             await client.close()
 
@@ -67,6 +84,7 @@ def build_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(health_router(checks))
     register(app, contacts.ROUTES, tag="contacts")
     register(app, space.ROUTES, tag="workspace")
+    app.include_router(tokens.router)
     return app
 
 

@@ -7,18 +7,32 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request
+from prometheus_client import Counter
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.gateway.rate_limit import FixedWindowLimiter, RateDecision
+from services.gateway.rate_limit import Limiter, RateDecision
 from services.gateway.store import WorkspaceStore
-from services.gateway.tokens import hash_token
+from services.gateway.tokens import hash_token, signed
 from services.gateway.upstream import Services
 from shared.errors import ApiError
 from shared.internal import Caller
 
-#: How long a token → user lookup is cached (a revoked token keeps working at most this long).
+#: How long a token → caller lookup is cached by default (a token revoked elsewhere keeps
+#: working at most this long in a gateway process that has it cached).
 TOKEN_CACHE_S = 10.0
+#: How long a signed token the database does not know (revoked) is refused without a lookup.
+UNKNOWN_CACHE_S = 60.0
+_CACHE_MAX = 100_000
+#: ``WWW-Authenticate`` of a 401 (RFC 6750): no usable token, or a token that is not valid.
+CHALLENGE = 'Bearer realm="contacthub"'
+INVALID_TOKEN = CHALLENGE + ', error="invalid_token"'
+
+AUTH_REFUSED = Counter(
+    "contacthub_gateway_auth_refused_total",
+    "Calls refused with 401, by reason (missing, malformed, unsigned, unknown)",
+    ["reason"],
+)
 
 
 @dataclass
@@ -27,54 +41,81 @@ class Gateway:
 
     store: WorkspaceStore
     services: Services
-    limiter: FixedWindowLimiter
-    #: Unknown tokens per client address (each cost a lookup): past the limit, 429s instead.
-    failures: FixedWindowLimiter = field(
-        default_factory=lambda: FixedWindowLimiter(100, 60.0)
-    )
+    limiter: Limiter
     #: Largest request body the gateway reads, bytes (413 beyond).
     max_body_bytes: int = 1_048_576
-    clock: Callable[[], float] = time.monotonic
+    #: Wall clock (the rate limit's windows are aligned on it across replicas).
+    clock: Callable[[], float] = time.time
+    #: The key API tokens are signed with; a token without its signature is refused without
+    #: a lookup. None: every token is looked up (tests with fake stores).
+    token_key: bytes | None = None
+    token_cache_s: float = TOKEN_CACHE_S
+    unknown_cache_s: float = UNKNOWN_CACHE_S
     _token_cache: dict[str, tuple[float, Caller]] = field(default_factory=dict)
+    _unknown: dict[str, float] = field(default_factory=dict)
 
     def cached(self, token: str) -> Caller | None:
-        """The caller of a token looked up less than ``TOKEN_CACHE_S`` ago, if any."""
+        """The caller of a token looked up less than ``token_cache_s`` ago, if any."""
         hit = self._token_cache.get(hash_token(token))
-        if hit is not None and self.clock() - hit[0] < TOKEN_CACHE_S:
+        if hit is not None and self.clock() - hit[0] < self.token_cache_s:
             return hit[1]
         return None
 
-    async def caller_for(self, token: str) -> Caller | None:
-        """The caller a token stands for, cached briefly."""
-        if (known := self.cached(token)) is not None:
-            return known
-        key, now = hash_token(token), self.clock()
+    async def caller_for(self, token: str, digest: str | None = None) -> Caller | None:
+        """The caller a token stands for: from the cache (no I/O), else refused at once when
+        unsigned or known to be unknown, else looked up (once per cache period)."""
+        digest = digest or hash_token(token)
+        now = self.clock()
+        hit = self._token_cache.get(digest)
+        if hit is not None and now - hit[0] < self.token_cache_s:
+            return hit[1]
+        if self.token_key is not None and not signed(token, self.token_key):
+            AUTH_REFUSED.labels("unsigned").inc()
+            return None
+        seen = self._unknown.get(digest)
+        if seen is not None and now - seen < self.unknown_cache_s:
+            AUTH_REFUSED.labels("unknown").inc()
+            return None
         caller = await self.store.caller_for_token(token)
-        if caller is not None:
-            if len(self._token_cache) > 10_000:
+        if caller is None:
+            AUTH_REFUSED.labels("unknown").inc()
+            if len(self._unknown) >= _CACHE_MAX:
+                self._unknown.clear()
+            self._unknown[digest] = now
+        else:
+            if len(self._token_cache) >= _CACHE_MAX:
                 self._token_cache.clear()
-            self._token_cache[key] = (now, caller)
+            self._token_cache[digest] = (now, caller)
         return caller
+
+    def forget(self, digest: str) -> None:
+        """Drop a token (by hash) from this process's cache: revoked here, refused at once."""
+        self._token_cache.pop(digest, None)
+
+
+def _unauthorized(message: str, *, reason: str) -> ApiError:
+    AUTH_REFUSED.labels(reason).inc()
+    return ApiError(401, message, headers={"WWW-Authenticate": CHALLENGE})
 
 
 async def authenticated(request: Request, gateway: Gateway, authorization: str | None) -> Caller:
-    """The caller behind ``Authorization: Bearer <token>``, within its rate limit; else 401/429."""
+    """The caller behind ``Authorization: Bearer <token>``, within its rate limit; else 401/429.
+
+    A valid token in the cache costs a hash and two dict lookups; a token that is not ours
+    (no valid signature) costs a hash and an HMAC, never a database lookup."""
     if not authorization:
-        raise ApiError(401, "Authorization header is missing; send 'Authorization: Bearer <token>'")
+        raise _unauthorized("Authorization header is missing; send 'Authorization: Bearer "
+                            "<token>'", reason="missing")
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise ApiError(401, "Authorization header must be 'Bearer <token>'")
-    client = request.client.host if request.client else "unknown"
-    if gateway.cached(token) is None and gateway.failures.peek(client, now=gateway.clock()) == 0:
-        retry = int(gateway.failures.window_s)
-        raise ApiError(429, "too many failed authentications from this address; retry later",
-                       headers={"Retry-After": str(retry)})
-    caller = await gateway.caller_for(token)
+        raise _unauthorized("Authorization header must be 'Bearer <token>'", reason="malformed")
+    digest = hash_token(token)
+    caller = await gateway.caller_for(token, digest)
     if caller is None:
-        gateway.failures.hit(client, now=gateway.clock())
-        raise ApiError(401, "the API token is not valid")
-    decision = gateway.limiter.hit(hash_token(token), now=gateway.clock())
+        raise ApiError(401, "the API token is not valid",
+                       headers={"WWW-Authenticate": INVALID_TOKEN})
+    decision = gateway.limiter.hit(digest, now=gateway.clock())
     request.state.rate_limit = decision
     if not decision.allowed:
         raise ApiError(

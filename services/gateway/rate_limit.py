@@ -1,9 +1,16 @@
-"""The per-token rate limit of the public API: a fixed window per key, in memory."""
+"""The per-token rate limit of the public API: a fixed window per key, counted in memory
+and shared between gateway replicas through a counter flushed every ~100 ms."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -16,13 +23,22 @@ class RateDecision:
     retry_after_s: int
 
 
+class Limiter(Protocol):
+    """What the gateway asks of a rate limiter."""
+
+    limit: int
+    window_s: float
+
+    def hit(self, key: str, *, now: float) -> RateDecision:
+        """Count one request of ``key``; whether it may go on."""
+        ...
+
+
 @dataclass
 class FixedWindowLimiter:
-    """At most ``limit`` requests per token per ``window_s`` seconds (one gateway process).
-
-    Kept in memory: with several gateway replicas each enforces its own share;
-    a shared store (Redis) would be the next step if exact global limits matter.
-    """
+    """At most ``limit`` requests per key per ``window_s`` seconds, the window starting at
+    the key's first request; one process alone (tests, and the shape ``SharedWindowLimiter``
+    keeps)."""
 
     limit: int
     window_s: float
@@ -46,3 +62,141 @@ class FixedWindowLimiter:
         if len(self._windows) > 100_000:  # forget idle tokens, bounded memory
             self._windows = {k: v for k, v in self._windows.items() if now - v[0] < self.window_s}
         return RateDecision(True, self.limit, self.limit - used, 0)
+
+
+@dataclass(frozen=True)
+class WindowTotals:
+    """A shared window document as read back after a flush."""
+
+    total: int
+    #: Requests each replica has counted in this window.
+    counted: Mapping[str, int]
+    #: What each replica may still admit before its next flush (its published claim).
+    claims: Mapping[str, int]
+
+
+class WindowCounts(Protocol):
+    """Where the gateway replicas add up their counts (``store.RateWindows``)."""
+
+    async def add(
+        self, counts: Mapping[str, tuple[int, int]], *, replica: str, expires_at: float
+    ) -> dict[str, WindowTotals]:
+        """Add each ``(count, claim)`` to its window (count added, claim set for
+        ``replica``), then read every window back."""
+        ...
+
+
+@dataclass
+class _Window:
+    """One token's current window as this replica sees it."""
+
+    window: int
+    #: Replicas expected to serve the token (how many counted in its last window) and
+    #: each one's share of the limit at the window's start.
+    replicas: int
+    initial: int
+    #: Replicas that have counted in this window, as of the last flush.
+    seen: int = 0
+    #: The shared total at the last flush (this replica's flushed requests included).
+    shared: int = 0
+    #: Requests admitted here and not yet added to the shared total.
+    pending: int = 0
+    #: Requests admitted here since the last flush, and how many it may admit until the next.
+    since_flush: int = 0
+    budget: int = 0
+    #: The claim this replica published last, and the one its next flush publishes.
+    published: int = 0
+    claim: int = 0
+
+
+class SharedWindowLimiter:
+    """At most ``limit`` requests per token per ``window_s`` seconds over every gateway
+    replica, without a database write per request.
+
+    Windows are aligned on the wall clock (window ``n`` is ``[n*window_s, (n+1)*window_s)``)
+    so replicas agree on them. Each replica counts locally; ``flush`` (every ~100 ms) adds what
+    it admitted to one shared document per token and window (``$inc``) together with its
+    *claim* (what it may admit before its next flush), and reads back the total, who counted
+    and their claims. Its next budget is its share of what nobody has counted or claimed:
+    ``(limit - total - others' claims) // replicas``; a replica expected (from the last
+    window) but not yet counted is assumed to hold the share it starts a window with,
+    ``limit // replicas``. So the total plus every claim never exceeds the limit, and a token
+    served by one replica alone gets the whole limit. A token's very first window assumes one
+    replica until a flush says otherwise (the replicas can then admit up to the limit each in
+    that first ~100 ms). Without a shared store (``counts`` None, or a flush that fails) a
+    replica limits what it sees alone.
+    """
+
+    def __init__(self, limit: int, window_s: float, *, counts: WindowCounts | None = None,
+                 replica: str = "local"):
+        self.limit = limit
+        self.window_s = window_s
+        self.replica = replica
+        self._counts = counts
+        self._windows: dict[str, _Window] = {}
+
+    def _open(self, window: int, replicas: int) -> _Window:
+        share = self.limit // replicas
+        return _Window(window=window, replicas=replicas, initial=share, budget=share,
+                       published=share, claim=share)
+
+    def hit(self, key: str, *, now: float) -> RateDecision:
+        """Count one request of ``key`` at wall-clock time ``now`` (seconds); no I/O."""
+        window = int(now // self.window_s)
+        state = self._windows.get(key)
+        if state is None or state.window != window:
+            state = self._open(window, (state.seen or state.replicas) if state else 1)
+            self._windows[key] = state
+            if len(self._windows) > 100_000:  # forget idle tokens, bounded memory
+                self._windows = {k: v for k, v in self._windows.items() if v.window >= window}
+        used = state.shared + state.pending
+        if used >= self.limit:
+            retry = max(1, math.ceil((window + 1) * self.window_s - now))
+            return RateDecision(False, self.limit, 0, retry)
+        if state.since_flush >= state.budget:  # this replica's share until the next flush
+            return RateDecision(False, self.limit, 0, 1)
+        state.pending += 1
+        state.since_flush += 1
+        return RateDecision(True, self.limit, self.limit - used - 1, 0)
+
+    async def flush(self, *, now: float) -> None:
+        """Add what this replica admitted since the last flush to the shared totals with its
+        claim; learn the totals, the replicas and their claims; work out the next budgets."""
+        batch = {f"{key}:{state.window}": (state, state.pending, state.since_flush, state.claim)
+                 for key, state in self._windows.items()
+                 if state.pending or state.claim != state.published}
+        if not batch:
+            return
+        for state, pending, _, _ in batch.values():
+            state.pending -= pending
+        totals: dict[str, WindowTotals] = {}
+        if self._counts is not None:
+            try:
+                totals = await self._counts.add(
+                    {doc: (pending, claim) for doc, (_, pending, _, claim) in batch.items()},
+                    replica=self.replica, expires_at=now + 2 * self.window_s + 60,
+                )
+            except Exception:  # the database is away: limit alone until it is back
+                log.warning("rate limit: flush to the shared counts failed", exc_info=True)
+        for doc, (state, pending, since, claim) in batch.items():
+            state.since_flush -= since
+            read = totals.get(doc)
+            if read is None:
+                state.shared += pending
+                state.budget = state.claim = state.published = max(
+                    0, self.limit - state.shared - state.pending)
+                continue
+            state.shared = max(read.total, state.shared + pending)
+            state.published = claim
+            state.seen = len(read.counted)
+            replicas = max(state.replicas, state.seen, 1)
+            others = sum(c for r, c in read.claims.items() if r != self.replica)
+            others += max(0, replicas - len(read.counted)) * state.initial
+            left = self.limit - state.shared - state.pending - others
+            state.claim = max(0, left) // replicas
+            state.budget = min(state.claim, claim)
+    async def run(self, *, every_s: float, clock: Callable[[], float]) -> None:
+        """Flush every ``every_s`` seconds until cancelled."""
+        while True:
+            await asyncio.sleep(every_s)
+            await self.flush(now=clock())

@@ -33,9 +33,12 @@ class GatewaySettings(BaseSettings, MongoSettings, HttpSettings, InternalAuthSet
     #: Per-token rate limit: at most ``rate_limit_requests`` per ``rate_limit_window_s``.
     rate_limit_requests: int = Field(default=100, ge=1)
     rate_limit_window_s: float = Field(default=1.0, gt=0)
-    #: Unknown tokens presented per client address before the gateway answers 429 to tokens it
-    #: does not know (no database lookup for them) until the window ends.
-    failed_auth_limit: int = Field(default=100, ge=1)
-    failed_auth_window_s: float = Field(default=60.0, gt=0)
+    #: How often each replica adds its counts to the shared rate-limit counters, seconds.
+    rate_limit_flush_s: float = Field(default=0.1, gt=0)
+    #: How long a token → caller lookup is cached per process: a token revoked through another
+    #: process (or the admin CLI) keeps working at most this long.
+    token_cache_s: float = Field(default=10.0, ge=0)
+    #: How long a signed token the database does not know (revoked) is refused from memory.
+    token_unknown_cache_s: float = Field(default=60.0, ge=0)
     #: Largest request body accepted, bytes.
     max_body_bytes: int = Field(default=1_048_576, ge=1024)

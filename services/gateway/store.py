@@ -1,18 +1,40 @@
-"""The gateway's own data (MongoDB): workspaces, users and hashed API tokens."""
+"""The gateway's own data (MongoDB): workspaces, users, hashed API tokens and the key
+tokens are signed with."""
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import secrets
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING
+from prometheus_client import Counter
+from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from services.gateway.tokens import hash_token, new_token, token_matches
+from services.gateway.rate_limit import WindowTotals
+from services.gateway.tokens import (
+    hash_token,
+    new_key,
+    new_token,
+    new_token_id,
+    token_matches,
+)
 from shared.api.roles import ROLES, Role
 from shared.contracts.envelope import utcnow
 from shared.internal import Caller
 from shared.mongo import Document
+
+#: Database lookups of a presented token (the only auth step that reads the database).
+TOKEN_LOOKUPS = Counter(
+    "contacthub_gateway_token_lookups_total",
+    "Database lookups of presented API tokens, by outcome (found, unknown)",
+    ["outcome"],
+)
+_KEY_ID = "api-tokens"
 
 
 class WorkspaceStore:
@@ -20,11 +42,38 @@ class WorkspaceStore:
 
     def __init__(self, db: AsyncDatabase[Document]):
         self._db = db
+        self._key: bytes | None = None
 
     async def ensure_indexes(self) -> None:
         """Indexes every lookup of the gateway uses."""
         await self._db.users.create_index([("workspace_id", ASCENDING), ("_id", ASCENDING)])
         await self._db.tokens.create_index([("user_id", ASCENDING)])
+        await self._db.tokens.create_index([("workspace_id", ASCENDING),
+                                            ("token_id", ASCENDING)])
+
+    async def token_key(self) -> bytes:
+        """The key every API token is signed with: made once, on first use, kept in the
+        gateway's database (``token_keys``), read once per process."""
+        if self._key is None:
+            doc = await self._db.token_keys.find_one({"_id": _KEY_ID})
+            if doc is None:
+                fresh = base64.b64encode(new_key()).decode()
+                with contextlib.suppress(DuplicateKeyError):  # another process made it first
+                    await self._db.token_keys.insert_one(
+                        {"_id": _KEY_ID, "key": fresh, "created_at": utcnow()})
+                doc = await self._db.token_keys.find_one({"_id": _KEY_ID})
+            assert doc is not None
+            self._key = base64.b64decode(doc["key"])
+        return self._key
+
+    async def _insert_token(self, *, workspace_id: str, user_id: str, role: Role
+                            ) -> dict[str, Any]:
+        """A new token of one user, stored as its hash; the token itself only in the answer."""
+        token = new_token(await self.token_key())
+        doc = {"_id": hash_token(token), "token_id": new_token_id(), "user_id": user_id,
+               "workspace_id": workspace_id, "role": role, "created_at": utcnow()}
+        await self._db.tokens.insert_one(doc)
+        return {**public_token(doc), "token": token}
 
     async def create_workspace(
         self, *, name: str, default_region: str | None = None
@@ -44,12 +93,9 @@ class WorkspaceStore:
                 {"_id": user_id, "workspace_id": workspace_id, "role": role,
                  "name": f"{name} {role}", "created_at": now}
             )
-            token = new_token()
-            await self._db.tokens.insert_one(
-                {"_id": hash_token(token), "user_id": user_id, "workspace_id": workspace_id,
-                 "role": role, "created_at": now}
-            )
-            tokens[role] = token
+            issued = await self._insert_token(workspace_id=workspace_id, user_id=user_id,
+                                              role=role)
+            tokens[role] = issued["token"]
             users[role] = user_id
         return {"workspace_id": workspace_id, "tokens": tokens, "users": users}
 
@@ -58,9 +104,12 @@ class WorkspaceStore:
         return await self._db.workspaces.count_documents({"_id": workspace_id}, limit=1) > 0
 
     async def caller_for_token(self, token: str) -> Caller | None:
-        """The user a token belongs to, or None for an unknown token."""
+        """The user a token belongs to, or None for an unknown token (counted in
+        ``TOKEN_LOOKUPS``; the gateway checks ``tokens.signed`` first, so only tokens this
+        gateway made get here)."""
         digest = hash_token(token)
         doc = await self._db.tokens.find_one({"_id": digest})
+        TOKEN_LOOKUPS.labels("unknown" if doc is None else "found").inc()
         if doc is None or not token_matches(token, doc["_id"]):
             return None
         workspace = await self._db.workspaces.find_one(
@@ -77,3 +126,88 @@ class WorkspaceStore:
         return await self._db.users.count_documents(
             {"_id": user_id, "workspace_id": workspace_id}, limit=1
         ) > 0
+
+    async def tokens_of(self, workspace_id: str) -> list[dict[str, Any]]:
+        """The workspace's tokens, oldest first, as ``public_token`` shows them."""
+        docs = self._db.tokens.find({"workspace_id": workspace_id}).sort("created_at", 1)
+        return [public_token(doc) async for doc in docs]
+
+    async def issue_token(self, *, workspace_id: str, user_id: str) -> dict[str, Any] | None:
+        """A new token for a user of the workspace (older ones keep working); None when the
+        user is not one of the workspace."""
+        user = await self._db.users.find_one({"_id": user_id, "workspace_id": workspace_id})
+        if user is None:
+            return None
+        return await self._insert_token(workspace_id=workspace_id, user_id=user_id,
+                                        role=user["role"])
+
+    async def rotate_token(self, *, workspace_id: str, user_id: str
+                           ) -> tuple[dict[str, Any], dict[str, str]] | None:
+        """A new token for a user of the workspace, every older token of that user revoked:
+        the new token (shown once) and ``{hash: token id}`` of those revoked; None for an
+        unknown user."""
+        issued = await self.issue_token(workspace_id=workspace_id, user_id=user_id)
+        if issued is None:
+            return None
+        old = {"workspace_id": workspace_id, "user_id": user_id,
+               "token_id": {"$ne": issued["id"]}}
+        revoked = {str(doc["_id"]): str(doc.get("token_id"))
+                   async for doc in self._db.tokens.find(old, {"_id": 1, "token_id": 1})}
+        if revoked:
+            await self._db.tokens.delete_many({"_id": {"$in": list(revoked)}})
+        return issued, revoked
+
+    async def revoke_token(self, *, workspace_id: str, token_id: str) -> str | None:
+        """Delete one token of the workspace; its hash, or None if there is no such token."""
+        doc = await self._db.tokens.find_one_and_delete(
+            {"workspace_id": workspace_id, "token_id": token_id}, projection={"_id": 1})
+        return None if doc is None else str(doc["_id"])
+
+    async def workspace_of_user(self, user_id: str) -> str | None:
+        """The workspace a user belongs to (admin commands name users only)."""
+        user = await self._db.users.find_one({"_id": user_id}, {"workspace_id": 1})
+        return None if user is None else str(user["workspace_id"])
+
+
+def public_token(doc: Document) -> dict[str, Any]:
+    """What may be shown of a stored token: never the token, never its hash."""
+    created = doc.get("created_at")
+    return {"id": doc.get("token_id"), "userId": doc["user_id"], "role": doc["role"],
+            "createdAt": int(created.timestamp()) if created is not None else None}
+
+
+class RateWindows:
+    """The replicas' shared rate-limit counts: one document per token and window
+    (``{_id: "<token hash>:<window>", n: total, r: {<replica>: count}, b: {<replica>: claim},
+    expires_at}``), dropped by a TTL index once the window is past."""
+
+    def __init__(self, db: AsyncDatabase[Document]):
+        self._windows = db.rate_windows
+
+    async def ensure_indexes(self) -> None:
+        """The TTL index that drops past windows."""
+        await self._windows.create_index("expires_at", expireAfterSeconds=0)
+
+    async def add(
+        self, counts: Mapping[str, tuple[int, int]], *, replica: str, expires_at: float
+    ) -> dict[str, WindowTotals]:
+        """Add each ``(count, claim)`` to its window (one bulk write: ``$inc`` of the total and
+        of this replica's count, ``$set`` of its claim), then read every window back (one
+        find)."""
+        expires = datetime.fromtimestamp(expires_at, tz=UTC)
+        ops = [UpdateOne({"_id": doc},
+                         {"$inc": {"n": n, f"r.{replica}": n}, "$set": {f"b.{replica}": claim},
+                          "$setOnInsert": {"expires_at": expires}}, upsert=True)
+               for doc, (n, claim) in counts.items()]
+        try:
+            await self._windows.bulk_write(ops, ordered=False)
+        except BulkWriteError as exc:  # two first increments raced to insert: add again
+            again = [ops[e["index"]] for e in exc.details.get("writeErrors", ())
+                     if e.get("code") == 11000]
+            if not again:
+                raise
+            await self._windows.bulk_write(again, ordered=False)
+        found = self._windows.find({"_id": {"$in": list(counts)}})
+        return {doc["_id"]: WindowTotals(total=int(doc["n"]), counted=doc.get("r") or {},
+                                         claims=doc.get("b") or {})
+                async for doc in found}
