@@ -298,3 +298,9 @@ async def test_a_field_order_without_its_list_is_422_never_a_reset(ws: Workspace
     answer = await ws.owner.put("/v2/space/contact_field_order", json={"fields": []})
     assert answer.status_code == 200, answer.text
     assert answer.json()["fields"][:2] == ["firstName", "lastName"]
+
+
+async def test_a_time_zone_that_is_no_zone_name_is_422(ws: Workspace) -> None:
+    for zone in ("a" * 5000, "America", "../../etc/passwd"):
+        answer = await ws.owner.post("/v2/contact/list", json={"timezone": zone})
+        assert_error(answer, 422, "timezone")
