@@ -95,18 +95,19 @@ class _Window:
     #: each one's share of the limit at the window's start.
     replicas: int
     initial: int
+    budget: int
     #: Replicas that have counted in this window, as of the last flush.
     seen: int = 0
     #: The shared total at the last flush (this replica's flushed requests included).
     shared: int = 0
     #: Requests admitted here and not yet added to the shared total.
     pending: int = 0
-    #: Requests admitted here since the last flush, and how many it may admit until the next.
+    #: Requests admitted here since the last flush (at most ``budget``), and requests that
+    #: wanted more than the budget (both make the next claim).
     since_flush: int = 0
-    budget: int = 0
-    #: The claim this replica published last, and the one its next flush publishes.
-    published: int = 0
-    claim: int = 0
+    wanted: int = 0
+    #: This replica's share of the room nobody had counted or claimed, at the last flush.
+    room: int = -1
 
 
 class SharedWindowLimiter:
@@ -114,17 +115,19 @@ class SharedWindowLimiter:
     replica, without a database write per request.
 
     Windows are aligned on the wall clock (window ``n`` is ``[n*window_s, (n+1)*window_s)``)
-    so replicas agree on them. Each replica counts locally; ``flush`` (every ~100 ms) adds what
-    it admitted to one shared document per token and window (``$inc``) together with its
-    *claim* (what it may admit before its next flush), and reads back the total, who counted
-    and their claims. Its next budget is its share of what nobody has counted or claimed:
-    ``(limit - total - others' claims) // replicas``; a replica expected (from the last
-    window) but not yet counted is assumed to hold the share it starts a window with,
-    ``limit // replicas``. So the total plus every claim never exceeds the limit, and a token
-    served by one replica alone gets the whole limit. A token's very first window assumes one
-    replica until a flush says otherwise (the replicas can then admit up to the limit each in
-    that first ~100 ms). Without a shared store (``counts`` None, or a flush that fails) a
-    replica limits what it sees alone.
+    so replicas agree on them. Each replica counts locally; ``flush`` (every ~100 ms) adds
+    what it admitted to one shared document per token and window (``$inc``) and sets its
+    *claim* there: what it may admit before its next flush, from its demand (twice what it
+    admitted or refused for want of room since the last flush, at least ``limit // 20``).
+    It reads back the total, who counted and their claims. Until its next flush it may then
+    admit ``min(claim, (limit - total - others' claims) // replicas)``: the total plus every
+    replica's claim never exceeds the limit, and a token one replica serves alone gets the
+    whole limit. At a window's start, before its first flush, a replica admits
+    ``limit // replicas`` (replicas as counted in the token's last window), and a replica
+    expected but not yet counted is assumed to hold that much. A token's very first window
+    assumes one replica until a flush says otherwise (the replicas can then admit up to the
+    limit each in that first ~100 ms). Without a shared store (``counts`` None, or a flush
+    that fails) a replica limits what it sees alone.
     """
 
     def __init__(self, limit: int, window_s: float, *, counts: WindowCounts | None = None,
@@ -134,18 +137,16 @@ class SharedWindowLimiter:
         self.replica = replica
         self._counts = counts
         self._windows: dict[str, _Window] = {}
-
-    def _open(self, window: int, replicas: int) -> _Window:
-        share = self.limit // replicas
-        return _Window(window=window, replicas=replicas, initial=share, budget=share,
-                       published=share, claim=share)
+        self._least_claim = max(1, limit // 20)
 
     def hit(self, key: str, *, now: float) -> RateDecision:
         """Count one request of ``key`` at wall-clock time ``now`` (seconds); no I/O."""
         window = int(now // self.window_s)
         state = self._windows.get(key)
         if state is None or state.window != window:
-            state = self._open(window, (state.seen or state.replicas) if state else 1)
+            replicas = (state.seen or state.replicas) if state else 1
+            share = self.limit // replicas
+            state = _Window(window=window, replicas=replicas, initial=share, budget=share)
             self._windows[key] = state
             if len(self._windows) > 100_000:  # forget idle tokens, bounded memory
                 self._windows = {k: v for k, v in self._windows.items() if v.window >= window}
@@ -154,6 +155,7 @@ class SharedWindowLimiter:
             retry = max(1, math.ceil((window + 1) * self.window_s - now))
             return RateDecision(False, self.limit, 0, retry)
         if state.since_flush >= state.budget:  # this replica's share until the next flush
+            state.wanted += 1
             return RateDecision(False, self.limit, 0, 1)
         state.pending += 1
         state.since_flush += 1
@@ -161,14 +163,17 @@ class SharedWindowLimiter:
 
     async def flush(self, *, now: float) -> None:
         """Add what this replica admitted since the last flush to the shared totals with its
-        claim; learn the totals, the replicas and their claims; work out the next budgets."""
-        batch = {f"{key}:{state.window}": (state, state.pending, state.since_flush, state.claim)
-                 for key, state in self._windows.items()
-                 if state.pending or state.claim != state.published}
+        next claim; learn the totals, the replicas and their claims; set the next budgets."""
+        batch: dict[str, tuple[_Window, int, int, int]] = {}
+        for key, state in self._windows.items():
+            if state.pending or state.wanted:
+                demand = 2 * (state.since_flush + state.wanted)
+                room = state.budget if state.room < 0 else state.room
+                claim = max(self._least_claim, min(demand, room))
+                batch[f"{key}:{state.window}"] = (state, state.pending, state.since_flush, claim)
+                state.pending = state.wanted = 0
         if not batch:
             return
-        for state, pending, _, _ in batch.values():
-            state.pending -= pending
         totals: dict[str, WindowTotals] = {}
         if self._counts is not None:
             try:
@@ -183,18 +188,17 @@ class SharedWindowLimiter:
             read = totals.get(doc)
             if read is None:
                 state.shared += pending
-                state.budget = state.claim = state.published = max(
-                    0, self.limit - state.shared - state.pending)
+                state.budget = max(0, self.limit - state.shared - state.pending)
                 continue
             state.shared = max(read.total, state.shared + pending)
-            state.published = claim
             state.seen = len(read.counted)
             replicas = max(state.replicas, state.seen, 1)
             others = sum(c for r, c in read.claims.items() if r != self.replica)
-            others += max(0, replicas - len(read.counted)) * state.initial
+            others += max(0, replicas - state.seen) * state.initial
             left = self.limit - state.shared - state.pending - others
-            state.claim = max(0, left) // replicas
-            state.budget = min(state.claim, claim)
+            state.room = max(0, left) // replicas
+            state.budget = min(claim, state.room)
+
     async def run(self, *, every_s: float, clock: Callable[[], float]) -> None:
         """Flush every ``every_s`` seconds until cancelled."""
         while True:

@@ -1,7 +1,7 @@
 """The rate limit shared by gateway replicas: each counts locally, flushes its counts (and
-what it may still admit, its claim) to one shared document per token and window, and between
-flushes admits at most its share of what nobody counted or claimed; windows are aligned on
-the wall clock. The shared store here is a dict."""
+what it may admit before its next flush, its claim) to one shared document per token and
+window, and between flushes admits at most its share of what nobody counted or claimed;
+windows are aligned on the wall clock. The shared store here is a dict."""
 
 from __future__ import annotations
 
@@ -105,13 +105,22 @@ async def test_two_replicas_together_stay_within_the_limit() -> None:
 
 async def test_shares_follow_the_traffic_and_use_nearly_the_whole_limit() -> None:
     _, (a, b) = replicas(2, limit=100)
-    await traffic([a, b], [5, 5], window=0)
+    # Under the limit nothing is refused, from the token's first window on.
+    assert await traffic([a, b], [3, 3], window=0) == [30, 30]
     for window in (1, 2):
         uneven = await traffic([a, b], [15, 5], window=window)
         assert 90 <= sum(uneven) <= 100, uneven
         assert uneven[0] > 50, "the busier replica gets more than half"
-    # Under the limit, nothing is refused.
-    assert await traffic([a, b], [3, 3], window=3) == [30, 30]
+        overloaded = await traffic([a, b], [10, 10], window=window + 2)
+        assert 90 <= sum(overloaded) <= 100, overloaded
+
+
+async def test_three_replicas_stay_within_the_limit() -> None:
+    _, gateways = replicas(3, limit=100)
+    await traffic(gateways, [10, 10, 10], window=0)
+    for window in (1, 2, 3):
+        assert 85 <= sum(await traffic(gateways, [10, 10, 10], window=window)) <= 100
+        assert sum(await traffic(gateways, [40, 0, 40], window=window + 3)) <= 100
 
 
 async def test_a_replica_learns_what_the_others_counted_at_each_flush() -> None:
@@ -141,11 +150,9 @@ async def test_one_write_per_flush_not_per_request() -> None:
     shared, (a,) = replicas(1, limit=1000)
     for key in ("t1", "t2", "t3"):
         admitted(a, 100, now=0.0, key=key)
-    await a.flush(now=0.1)
-    await a.flush(now=0.2)  # publishes the claims worked out at the first flush
-    await a.flush(now=0.3)  # nothing new: no write
-    await a.flush(now=0.4)
-    assert shared.calls == 2
+    await a.flush(now=0.1)  # one write for the three tokens
+    await a.flush(now=0.2)  # nothing new: no write
+    assert shared.calls == 1
     assert {doc: sum(by.values()) for doc, by in shared.docs.items()} == {
         "t1:0": 100, "t2:0": 100, "t3:0": 100}
 
