@@ -41,14 +41,14 @@ async def create_workspace(
 
 
 async def workspace_exists(settings: MongoSettings, workspace_id: str) -> bool:
-    """Whether a workspace id is known to the gateway."""
-    client = make_mongo_client(settings, app_name="gateway-admin")
-    try:
-        return await WorkspaceStore(client[settings.mongo_database]).workspace_exists(
-            workspace_id
-        )
-    finally:
-        await client.close()
+    """Whether a workspace id is known to the gateway, with tokens of the current (signed)
+    format: a demo workspace from before signed tokens is made again by ``make up``."""
+
+    async def work(store: WorkspaceStore) -> bool:
+        return await store.workspace_exists(workspace_id) and bool(
+            [t for t in await store.tokens_of(workspace_id) if t["id"]])
+
+    return await with_store(settings, work)
 
 
 async def with_store(settings: MongoSettings, work: Callable[[WorkspaceStore], Awaitable[T]]

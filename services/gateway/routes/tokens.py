@@ -50,7 +50,7 @@ class TokenFor(BaseModel):
     """Whose token: a user of the workspace (default: the caller)."""
 
     model_config = ConfigDict(extra="forbid")
-    userId: str | None = Field(default=None, max_length=64)
+    userId: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:@+-]{1,64}$")
 
 
 _NO_BODY = Body(default=None)
@@ -115,7 +115,8 @@ async def rotate_token(
                summary="Revoke an API token (owner)")
 async def revoke_token(
     request: Request,
-    tokenId: Annotated[str, Path(max_length=64, examples=["tok_3f9a0c1d2e4b5a6c"])],
+    tokenId: Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$",
+                                 examples=["tok_3f9a0c1d2e4b5a6c"])],
     authorization: str | None = AUTHORIZATION,
 ) -> RevokedToken:
     """Revoke one token of the workspace (refused by this gateway process at once, by the
