@@ -13,7 +13,9 @@ Decisions:
   email_key) and phones, countries and languages (normalised like stored values).
 - `exists` means set and not empty; `doesNotExist` means missing, null or empty.
 - Timestamps are unix seconds or ISO 8601; an ISO value without offset is read in the
-  query's `timezone` (IANA), else UTC. On date custom fields they compare by calendar day.
+  query's `timezone` (an IANA name, matched case-insensitively: respond.io's clients send
+  `"utc"`; the query keeps the canonical spelling, `UTC`), else UTC. On date custom
+  fields they compare by calendar day.
 - One level of nesting: an item of `$and` / `$or` may itself be a `$and` / `$or` of
   conditions. `{"$and": []}` means no filter.
 - Numbers are bounded like stored ones: an `id` value is a 64-bit integer, any other
@@ -29,8 +31,9 @@ import re
 from collections.abc import Sequence
 from contextlib import suppress
 from datetime import UTC, datetime, tzinfo
+from functools import cache
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -131,9 +134,7 @@ class ListQuery(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _check_timezone(cls, timezone: str | None) -> str | None:
-        if timezone:
-            _zone(timezone)
-        return timezone or None
+        return zone_name(timezone) if timezone else None
 
     @field_validator("filter", mode="before")
     @classmethod
@@ -144,13 +145,30 @@ class ListQuery(BaseModel):
         return group if group.items else None
 
 
-def _zone(name: str) -> tzinfo:
-    try:
-        if len(name) <= TIMEZONE_MAX_CHARS:
-            return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory, a bad path
-        pass
+@cache
+def _zone_names() -> dict[str, str]:
+    """Every IANA zone name this machine knows, by its case-folded spelling."""
+    return {name.casefold(): name for name in available_timezones()}
+
+
+def zone_name(name: str) -> str:
+    """The canonical spelling of an IANA time zone name given in any case (`utc` → `UTC`,
+    `europe/paris` → `Europe/Paris`); 422 for anything else."""
+    if len(name) <= TIMEZONE_MAX_CHARS:
+        canonical = _zone_names().get(name.casefold())
+        if canonical is not None:
+            return canonical
+        try:  # a name the zone list leaves out but the zone database still reads
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory, a bad path
+            pass
+        else:
+            return name
     raise InvalidValue.for_value("timezone", name, "is not an IANA time zone")
+
+
+def _zone(name: str) -> tzinfo:
+    return ZoneInfo(zone_name(name))
 
 
 def _parse_group(raw: Any, *, path: str, nested: bool) -> FilterGroup:

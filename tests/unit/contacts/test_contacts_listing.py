@@ -4,6 +4,7 @@ Every case goes request → `build_contact_query` (the domain) → `store.mongo_
 """
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -164,6 +165,21 @@ def test_iso_timestamps_without_offset_are_read_in_the_query_time_zone():
     clause = one(field("created_at", "isTimestampAfter", "2024-01-01T00:00:00+02:00"),
                  timezone="Asia/Kuala_Lumpur")  # fmt: skip
     assert clause == {"created_at": {"$gt": datetime(2023, 12, 31, 22, tzinfo=UTC)}}
+
+
+@pytest.mark.parametrize(("sent", "canonical"), [
+    ("utc", "UTC"), ("UTC", "UTC"), ("europe/paris", "Europe/Paris"),
+    ("ASIA/KUALA_LUMPUR", "Asia/Kuala_Lumpur"), ("america/argentina/buenos_aires",
+                                                 "America/Argentina/Buenos_Aires"),
+])
+def test_time_zone_names_match_in_any_case_and_keep_the_canonical_spelling(sent, canonical):
+    # respond.io's n8n node sends "timezone": "utc"
+    assert parse_list_query({"timezone": sent, "search": "", "filter": {"$or": []}}).timezone \
+        == canonical
+    clause = one(field("created_at", "isTimestampAfter", "2024-01-01T00:00:00"), timezone=sent)
+    moment = clause["created_at"]["$gt"]
+    expected = datetime.fromisoformat("2024-01-01T00:00:00").replace(tzinfo=ZoneInfo(canonical))
+    assert moment == expected.astimezone(UTC)
 
 
 def test_groups_nest_one_level():
