@@ -238,6 +238,7 @@ def to_api(
         "status": contact.status,
         "tags": list(contact.tags),
         "assignee": contact.assignee,
+        "lifecycle": contact.lifecycle,
         "custom_fields": custom,
         "created_at": int(contact.created_at.timestamp()),
         "blocked": contact.blocked,

@@ -20,6 +20,7 @@ Stored contact (collection `contacts`, one per contact; `to_document` / `from_do
       "language": str | None,               # ISO 639-1 / BCP-47, canonical case
       "profile_pic": str | None, "assignee": str | None,
       "status": "open" | "close" | None,    # follows the conversation; read-only here
+      "lifecycle": str | None,              # the lifecycle stage; None until lifecycles exist
       "blocked": bool,
       "tags": [str],                        # display names, unique by tag_key, order kept
       "tag_keys": [str],                    # casefolded tags, for filters

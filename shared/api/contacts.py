@@ -16,7 +16,7 @@ CONTACT_ID_MAX = 2**63 - 1
 
 ContactStatus = Literal["open", "close"]
 #: Condition categories of the contact list filter.
-Category = Literal["contactField", "contactTag"]
+Category = Literal["contactField", "contactTag", "lifecycle"]
 CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
 #: Condition operators of the contact list filter.
 Operator = Literal[
@@ -69,6 +69,9 @@ class Contact(BaseModel):
     status: ContactStatus | None = None
     tags: list[str] = Field(default_factory=list, examples=[["vip"]])
     assignee: str | None = None
+    lifecycle: str | None = Field(
+        default=None, description="The contact's lifecycle stage: null until lifecycles exist"
+    )
     custom_fields: list[CustomFieldValue] = Field(default_factory=list)
     created_at: int = Field(examples=[1795601592])
     blocked: bool = False
@@ -97,7 +100,12 @@ class ContactList(BaseModel):
 class Condition(BaseModel):
     """One filter condition of the contact list."""
 
-    category: Category
+    category: Category = Field(
+        description="`contactField` (field: a standard or custom field), `contactTag` (field: "
+        "`tags` or null), `lifecycle` (field: `lifecycle` or null; no contact has a lifecycle "
+        "yet: `isEqualTo`, `hasAnyOf`, `exists` match none, `isNotEqualTo`, `hasNoneOf`, "
+        "`doesNotExist` match every contact)"
+    )
     field: str | None = Field(default=None, examples=["countryCode"])
     operator: Operator
     value: Any = Field(default=None, examples=["FR"])

@@ -36,6 +36,7 @@ READ_ONLY_FIELDS = {
     "blocked": "is read-only: use block / unblock",
     "tags": "is read-only here: use the tag endpoints",
     "created_at": "is read-only",
+    "lifecycle": "is read-only: lifecycles are not supported yet (always null)",
 }
 
 
@@ -57,6 +58,8 @@ class Contact(BaseModel):
     profile_pic: str | None = None
     assignee: str | None = None
     status: Literal["open", "close"] | None = None
+    #: The contact's lifecycle stage (respond.io's `lifecycle`): None until lifecycles exist.
+    lifecycle: str | None = None
     blocked: bool = False
     tags: list[str] = Field(default_factory=list)
     custom_fields: dict[str, Any] = Field(default_factory=dict)

@@ -14,6 +14,8 @@ it directly. What each test means:
 - `is_set`: present and neither null nor ""; `is_empty`: the opposite.
 - `contains`: a text field contains the value, ignoring case; `contains_digits`: the
   phone contains the digits as written.
+- On `lifecycle` (the stage's name, exact): `equals`, `not_equals`, `one_of`, `none_of`,
+  `is_set`, `is_empty`, as on any field.
 - On `tags` (the contact's tags by key): `one_of`, `all_of`, `none_of`, `is_set` (at least
   one tag), `is_empty` (none).
 """
@@ -35,7 +37,7 @@ Value = str | int | float | bool | datetime
 #: Contact attributes a condition may test (besides custom fields); `tags` tests tag keys.
 STANDARD_ATTRIBUTES = (
     "id", "first_name", "last_name", "email_key", "phone", "country_code", "language",
-    "assignee", "status", "created_at", "tags",
+    "assignee", "status", "lifecycle", "created_at", "tags",
 )  # fmt: skip
 
 

@@ -35,7 +35,7 @@ RESERVED_NAMES = frozenset(
     name.casefold()
     for name in (
         "id", "firstName", "lastName", "phone", "email", "language", "profilePic", "countryCode",
-        "status", "tags", "assignee", "custom_fields", "created_at", "blocked",
+        "status", "tags", "assignee", "custom_fields", "created_at", "blocked", "lifecycle",
     )
 )  # fmt: skip
 

@@ -16,6 +16,11 @@ Decisions:
   query's `timezone` (an IANA name, matched case-insensitively: respond.io's clients send
   `"utc"`; the query keeps the canonical spelling, `UTC`), else UTC. On date custom
   fields they compare by calendar day.
+- `lifecycle` conditions test the contact's lifecycle stage by exact name (field
+  `lifecycle` or none): isEqualTo, isNotEqualTo, hasAnyOf, hasNoneOf, exists,
+  doesNotExist. No contact has a lifecycle yet (it is null until lifecycles exist), so
+  isEqualTo / hasAnyOf / exists match no contact and isNotEqualTo / hasNoneOf /
+  doesNotExist match every one, like on any empty field.
 - One level of nesting: an item of `$and` / `$or` may itself be a `$and` / `$or` of
   conditions. `{"$and": []}` means no filter.
 - Numbers are bounded like stored ones: an `id` value is a 64-bit integer, any other
@@ -62,6 +67,8 @@ MAX_CONDITIONS = 50
 MAX_VALUES = 100
 SEARCH_MAX_CHARS = 255
 SEARCH_MAX_WORDS = 10
+#: Longest lifecycle stage name a filter compares with.
+LIFECYCLE_NAME_MAX_CHARS = 255
 #: Longer than any IANA zone name (the longest is 32 characters).
 TIMEZONE_MAX_CHARS = 64
 
@@ -93,7 +100,7 @@ class Condition(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    category: Literal["contactField", "contactTag"]
+    category: Literal["contactField", "contactTag", "lifecycle"]
     field: str | None = None
     operator: Operator
     value: Any = None
@@ -285,6 +292,8 @@ def _group(group: FilterGroup, *, path: str, context: _Context) -> q.Group:
 def _condition(cond: Condition, *, path: str, context: _Context) -> q.Condition:
     if cond.category == "contactTag":
         return _tag_condition(cond, path=path)
+    if cond.category == "lifecycle":
+        return _lifecycle_condition(cond, path=path)
     field, kind, defn = _field(cond.field, path=f"{path}.field", context=context)
     op, value_path = cond.operator, f"{path}.value"
 
@@ -333,6 +342,39 @@ def _tag_condition(cond: Condition, *, path: str) -> q.Condition:
             return q.Condition(tags, _TAG_TESTS[cond.operator], tuple(keys))
     raise InvalidValue(
         f"{path}.operator: {cond.operator} does not apply to tags", field=f"{path}.operator"
+    )
+
+
+def _lifecycle_condition(cond: Condition, *, path: str) -> q.Condition:
+    """A condition on the lifecycle stage (by exact name)."""
+    if cond.field not in (None, "", "lifecycle"):
+        raise InvalidValue.for_value(f"{path}.field", cond.field, "is not lifecycle")
+    stage, value_path = q.FieldRef("lifecycle"), f"{path}.value"
+
+    def name(value: Any) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidValue.for_value(value_path, value, "is not a lifecycle name")
+        text = check_text(value.strip(), field=value_path)
+        if len(text) > LIFECYCLE_NAME_MAX_CHARS:
+            raise InvalidValue.for_value(
+                value_path, value, f"is longer than {LIFECYCLE_NAME_MAX_CHARS} characters"
+            )
+        return text
+
+    match cond.operator:
+        case "exists":
+            return q.Condition(stage, "is_set")
+        case "doesNotExist":
+            return q.Condition(stage, "is_empty")
+        case "isEqualTo" | "isNotEqualTo":
+            test: q.Test = "equals" if cond.operator == "isEqualTo" else "not_equals"
+            return q.Condition(stage, test, name(cond.value))
+        case "hasAnyOf" | "hasNoneOf":
+            names = tuple(name(v) for v in _values(cond.value, path=value_path))
+            return q.Condition(stage, "one_of" if cond.operator == "hasAnyOf" else "none_of",
+                               names)
+    raise InvalidValue(
+        f"{path}.operator: {cond.operator} does not apply to lifecycle", field=f"{path}.operator"
     )
 
 

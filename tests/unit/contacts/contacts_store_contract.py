@@ -256,6 +256,17 @@ class ContactRepositoryContract:
         assert await names({"$or": [tags("doesNotExist"), field("firstName", "isEqualTo",
                                                                  "Bob")]}) == [
             "Carl@Example.com", "Bob"]
+        # No contact has a lifecycle yet (always null): the negations match every contact.
+        def stage(operator: str, value: Any = None) -> dict[str, Any]:
+            return {"category": "lifecycle", "field": None, "operator": operator,
+                    "value": value}
+
+        for matching_none in (stage("isEqualTo", "Lead"), stage("hasAnyOf", ["Lead"]),
+                              stage("exists")):
+            assert await names(matching_none) == [], matching_none
+        for matching_all in (stage("isNotEqualTo", "Lead"), stage("hasNoneOf", ["Lead"]),
+                             stage("doesNotExist")):
+            assert await names(matching_all) == everyone, matching_all
         assert await names(search="AN") == ["Ann"]
         assert await names(search="example") == ["Carl@Example.com"]
         assert await names(tags("hasAnyOf", ["vip"]), search="bo") == ["Bob"]

@@ -209,7 +209,7 @@ def test_a_custom_field_given_twice_is_refused():
     assert err.value.field == "custom_fields"
 
 
-@pytest.mark.parametrize("field", ["status", "blocked", "id", "tags", "created_at"])
+@pytest.mark.parametrize("field", ["status", "blocked", "id", "tags", "created_at", "lifecycle"])
 def test_read_only_fields_are_refused(field):
     with pytest.raises(InvalidValue) as err:
         parse_patch({"firstName": "Ann", field: "x"})
@@ -274,6 +274,7 @@ def test_api_shape():
         "status": "open",
         "tags": ["VIP"],
         "assignee": None,
+        "lifecycle": None,
         "custom_fields": [
             {"name": "Tier", "value": "Gold"},
             {"name": "Age", "value": 41},
@@ -300,7 +301,8 @@ def test_stored_document_round_trips():
     assert set(doc) == {
         "_id", "workspace_id", "id", "first_name", "last_name", "email", "email_key", "phone",
         "phone_canonical", "country_code", "country_manual", "language", "profile_pic",
-        "assignee", "status", "blocked", "tags", "tag_keys", "custom_fields", "created_at",
+        "assignee", "status", "lifecycle", "blocked", "tags", "tag_keys", "custom_fields",
+        "created_at",
         "updated_at", "version", "search_text",
     }  # fmt: skip
     assert doc["search_text"] == "ann@example.com\n+33612345678"

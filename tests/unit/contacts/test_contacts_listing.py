@@ -182,6 +182,19 @@ def test_time_zone_names_match_in_any_case_and_keep_the_canonical_spelling(sent,
     assert moment == expected.astimezone(UTC)
 
 
+@pytest.mark.parametrize(("operator", "value", "clause"), [
+    ("isEqualTo", " Lead ", {"lifecycle": "Lead"}),
+    ("isNotEqualTo", "Lead", {"lifecycle": {"$ne": "Lead"}}),
+    ("hasAnyOf", ["Lead", "Customer"], {"lifecycle": {"$in": ["Lead", "Customer"]}}),
+    ("hasNoneOf", ["Lead"], {"lifecycle": {"$nin": ["Lead"]}}),
+    ("exists", None, {"lifecycle": {"$nin": [None, ""]}}),
+    ("doesNotExist", None, {"lifecycle": {"$in": [None, ""]}}),
+])  # fmt: skip
+def test_lifecycle_conditions_test_the_stage_by_name(operator, value, clause):
+    for field_name in (None, "", "lifecycle"):
+        assert one(field(field_name, operator, value, category="lifecycle")) == clause
+
+
 def test_groups_nest_one_level():
     result = build(
         field("firstName", "isEqualTo", "Ann"),
@@ -293,6 +306,13 @@ def test_malformed_queries_are_refused(body, field_name, shown):
         (field("tags", "isEqualTo", "vip", "contactTag"), OPERATOR, "isEqualTo"),
         (field("colour", "hasAnyOf", ["x"], "contactTag"), FIELD, '"colour"'),
         (field("tags", "hasAnyOf", [""], "contactTag"), VALUE, '""'),
+        (field("stage", "isEqualTo", "Lead", "lifecycle"), FIELD, '"stage"'),
+        (field(None, "isGreaterThan", "Lead", "lifecycle"), OPERATOR, "isGreaterThan"),
+        (field(None, "hasAllOf", ["Lead"], "lifecycle"), OPERATOR, "hasAllOf"),
+        (field(None, "isEqualTo", "", "lifecycle"), VALUE, '""'),
+        (field(None, "isEqualTo", 3, "lifecycle"), VALUE, "3"),
+        (field(None, "hasAnyOf", "Lead", "lifecycle"), VALUE, '"Lead"'),
+        (field(None, "isEqualTo", "a\u0000b", "lifecycle"), VALUE, "U+0000"),
     ],
 )  # fmt: skip
 def test_bad_conditions_are_refused_naming_the_path_and_value(condition, field_name, shown):
