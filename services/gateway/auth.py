@@ -54,13 +54,6 @@ class Gateway:
     _token_cache: dict[str, tuple[float, Caller]] = field(default_factory=dict)
     _unknown: dict[str, float] = field(default_factory=dict)
 
-    def cached(self, token: str) -> Caller | None:
-        """The caller of a token looked up less than ``token_cache_s`` ago, if any."""
-        hit = self._token_cache.get(hash_token(token))
-        if hit is not None and self.clock() - hit[0] < self.token_cache_s:
-            return hit[1]
-        return None
-
     async def caller_for(self, token: str, digest: str | None = None) -> Caller | None:
         """The caller a token stands for: from the cache (no I/O), else refused at once when
         unsigned or known to be unknown, else looked up (once per cache period)."""

@@ -106,8 +106,10 @@ class _Window:
     #: wanted more than the budget (both make the next claim).
     since_flush: int = 0
     wanted: int = 0
-    #: This replica's share of the room nobody had counted or claimed, at the last flush.
+    #: This replica's share of the room nobody had counted or claimed, at the last flush,
+    #: and the claim it published then.
     room: int = -1
+    claimed: int = 0
 
 
 class SharedWindowLimiter:
@@ -117,17 +119,19 @@ class SharedWindowLimiter:
     Windows are aligned on the wall clock (window ``n`` is ``[n*window_s, (n+1)*window_s)``)
     so replicas agree on them. Each replica counts locally; ``flush`` (every ~100 ms) adds
     what it admitted to one shared document per token and window (``$inc``) and sets its
-    *claim* there: what it may admit before its next flush, from its demand (twice what it
-    admitted or refused for want of room since the last flush, at least ``limit // 20``).
-    It reads back the total, who counted and their claims. Until its next flush it may then
-    admit ``min(claim, (limit - total - others' claims) // replicas)``: the total plus every
-    replica's claim never exceeds the limit, and a token one replica serves alone gets the
-    whole limit. At a window's start, before its first flush, a replica admits
-    ``limit // replicas`` (replicas as counted in the token's last window), and a replica
-    expected but not yet counted is assumed to hold that much. A token's very first window
-    assumes one replica until a flush says otherwise (the replicas can then admit up to the
-    limit each in that first ~100 ms). Without a shared store (``counts`` None, or a flush
-    that fails) a replica limits what it sees alone.
+    *claim* there: what it may admit before its next flush, twice what it admitted or
+    refused for want of room since the last flush (at least ``limit // (4 * replicas)``; a
+    replica with no demand gives its claim back at its next flush). It reads back the
+    total, who counted and their claims. Until its next flush it may then admit
+    ``min(claim, (limit - total - others' claims) // replicas)``: the total plus every
+    replica's claim never exceeds the limit. A token one replica serves alone gets the whole
+    limit (alone, a replica admits up to the room, beyond its claim). At a window's start,
+    before its first flush, a replica admits ``limit // replicas`` (replicas as counted in
+    the token's last window), and a replica expected but not yet counted is assumed to hold
+    that much. While a replica believes it is alone (a token's very first window in it, or
+    until its next flush after another replica starts serving the token) the replicas may
+    admit more than the limit for ~100 ms. Without a shared store (``counts`` None, or a
+    flush that fails) a replica limits what it sees alone.
     """
 
     def __init__(self, limit: int, window_s: float, *, counts: WindowCounts | None = None,
@@ -137,7 +141,17 @@ class SharedWindowLimiter:
         self.replica = replica
         self._counts = counts
         self._windows: dict[str, _Window] = {}
-        self._least_claim = max(1, limit // 20)
+
+    def _least(self, state: _Window) -> int:
+        """The smallest claim: ``limit // (4 * replicas)``."""
+        return max(1, self.limit // (4 * max(state.replicas, state.seen, 1)))
+
+    def _claim(self, state: _Window) -> int:
+        """What this replica claims at a flush: twice its demand since the last flush,
+        within its room, at least ``_least``."""
+        room = state.budget if state.room < 0 else state.room
+        demand = 2 * (state.since_flush + state.wanted)
+        return max(self._least(state), min(demand, room))
 
     def hit(self, key: str, *, now: float) -> RateDecision:
         """Count one request of ``key`` at wall-clock time ``now`` (seconds); no I/O."""
@@ -166,10 +180,8 @@ class SharedWindowLimiter:
         next claim; learn the totals, the replicas and their claims; set the next budgets."""
         batch: dict[str, tuple[_Window, int, int, int]] = {}
         for key, state in self._windows.items():
-            if state.pending or state.wanted:
-                demand = 2 * (state.since_flush + state.wanted)
-                room = state.budget if state.room < 0 else state.room
-                claim = max(self._least_claim, min(demand, room))
+            if state.pending or state.wanted or state.claimed > self._least(state):
+                claim = self._claim(state)  # with no demand: give back what it claimed
                 batch[f"{key}:{state.window}"] = (state, state.pending, state.since_flush, claim)
                 state.pending = state.wanted = 0
         if not batch:
@@ -197,7 +209,9 @@ class SharedWindowLimiter:
             others += max(0, replicas - state.seen) * state.initial
             left = self.limit - state.shared - state.pending - others
             state.room = max(0, left) // replicas
-            state.budget = min(claim, state.room)
+            state.claimed = claim
+            # Alone, a replica need not keep within its claim (nobody else relies on it).
+            state.budget = state.room if replicas == 1 else min(claim, state.room)
 
     async def run(self, *, every_s: float, clock: Callable[[], float]) -> None:
         """Flush every ``every_s`` seconds until cancelled."""
