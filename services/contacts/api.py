@@ -30,6 +30,8 @@ from services.contacts.api_shapes import (
     list_command,
     remove_tags_command,
     set_field_order_command,
+    tag_deleted,
+    tag_to_api,
     to_api,
     update_command,
     update_tag_command,
@@ -228,29 +230,30 @@ async def unblock(request: Request, identifier: str, caller: Caller = Depends(cu
 async def list_tags(caller: Caller = Depends(current_caller),
                     contacts: Contacts = Depends(contacts_of)) -> list[dict[str, Any]]:
     """The tag catalog."""
-    return [t.model_dump() for t in await contacts.handle(ListTags(caller=caller))]
+    return [tag_to_api(t) for t in await contacts.handle(ListTags(caller=caller))]
 
 
 @router.post("/v2/space/tag", status_code=201)
 async def create_tag(body: Any = ANY_BODY, caller: Caller = Depends(current_caller),
                      contacts: Contacts = Depends(contacts_of)) -> dict[str, Any]:
     """Add a catalog tag."""
-    return (await contacts.handle(create_tag_command(caller, body))).model_dump()
+    return tag_to_api(await contacts.handle(create_tag_command(caller, body)))
 
 
 @router.put("/v2/space/tag")
 async def update_tag(body: Any = ANY_BODY, caller: Caller = Depends(current_caller),
                      contacts: Contacts = Depends(contacts_of)) -> dict[str, Any]:
     """Rename or restyle a catalog tag."""
-    return (await contacts.handle(update_tag_command(caller, body))).model_dump()
+    return tag_to_api(await contacts.handle(update_tag_command(caller, body)))
 
 
 @router.delete("/v2/space/tag")
 async def delete_tag(body: Any = ANY_BODY, caller: Caller = Depends(current_caller),
-                     contacts: Contacts = Depends(contacts_of)) -> dict[str, str]:
+                     contacts: Contacts = Depends(contacts_of)) -> dict[str, Any]:
     """Delete a catalog tag."""
-    await contacts.handle(delete_tag_command(caller, body))
-    return {"status": "deleted"}
+    command = delete_tag_command(caller, body)
+    await contacts.handle(command)
+    return tag_deleted(command.name)
 
 
 @router.get("/v2/space/custom_field")

@@ -15,7 +15,12 @@ from pydantic import ValidationError
 
 from services.contacts.domain.contact import API_NAMES, Contact, ContactPatch
 from services.contacts.domain.custom_fields import CustomFieldDefinition
-from services.contacts.domain.errors import InvalidValue, invalid_from_pydantic, parse_model
+from services.contacts.domain.errors import (
+    InvalidValue,
+    invalid_from_pydantic,
+    parse_model,
+    show,
+)
 from services.contacts.domain.fields import email_match_key, normalize_email, normalize_phone
 from services.contacts.domain.identifiers import Identifier, parse_identifier
 from services.contacts.domain.listing import ListQuery
@@ -95,8 +100,8 @@ def remove_tags_command(caller: Caller, identifier: str, body: object) -> Remove
 
 
 def create_tag_command(caller: Caller, body: object) -> CreateTag:
-    """`POST /v2/space/tag`."""
-    return CreateTag(caller=caller, tag=parse_model(Tag, body))
+    """`POST /v2/space/tag`: `{name, description?, colorCode?, emoji?}`."""
+    return CreateTag(caller=caller, tag=parse_model(Tag, _tag_fields(body)))
 
 
 def update_tag_command(caller: Caller, body: object) -> UpdateTag:
@@ -185,14 +190,34 @@ def parse_list_request(body: object) -> tuple[ListQuery, bool | None]:
     return parse_list_query(body), blocked
 
 
+#: What a catalog tag body may send besides `currentName` (respond.io's names).
+TAG_FIELDS = ("name", "description", "colorCode", "emoji")
+
+
+def _tag_fields(body: object) -> dict[str, Any]:
+    """The fields of a tag body: a JSON object of `TAG_FIELDS` (the id is the catalog's)."""
+    if not isinstance(body, dict):
+        raise InvalidValue.for_value("body", body, "is not a JSON object")
+    for key in body:
+        if key == "id":
+            raise InvalidValue("id: is read-only: the catalog gives each tag its id", field="id")
+        if key not in TAG_FIELDS:
+            name = str(key)[:100]
+            raise InvalidValue(f"{name}: unknown field", field=name)
+    return dict(body)
+
+
 def parse_tag_update(body: object) -> TagUpdate:
-    """Read a `PUT /v2/space/tag` body; `currentName` is required (422)."""
+    """Read a `PUT /v2/space/tag` body: `currentName` (required, 422) and the fields it
+    changes; `name` null or absent keeps the name, a null or empty `description`,
+    `colorCode` or `emoji` clears it."""
     current = body.get("currentName") if isinstance(body, dict) else None
     if not isinstance(body, dict) or not isinstance(current, str):
         raise InvalidValue.for_value("currentName", current, "is required")
-    return TagUpdate(
-        current_name=current, changes={k: v for k, v in body.items() if k != "currentName"}
-    )
+    changes = _tag_fields({k: v for k, v in body.items() if k != "currentName"})
+    if changes.get("name", "") is None:
+        del changes["name"]
+    return TagUpdate(current_name=current, changes=changes)
 
 
 def parse_tag_deletion(body: object) -> str:
@@ -215,6 +240,17 @@ def parse_field_order(body: object) -> list[str]:
 
 
 # answers --------------------------------------------------------------------------------------
+def tag_to_api(tag: Tag) -> dict[str, Any]:
+    """A catalog tag as respond.io shows it: `{id, name, description, emoji, colorCode}`."""
+    return {"id": tag.id, "name": tag.name, "description": tag.description, "emoji": tag.emoji,
+            "colorCode": tag.color_code}
+
+
+def tag_deleted(name: str) -> dict[str, Any]:
+    """What `DELETE /v2/space/tag` answers (respond.io: `{code, message}`)."""
+    return {"code": 200, "message": f"tag {show(name)} deleted"}
+
+
 def to_api(
     contact: Contact, *, custom_field_defs: Sequence[CustomFieldDefinition] | None = None
 ) -> dict[str, Any]:

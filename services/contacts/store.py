@@ -421,14 +421,21 @@ class CatalogStore:
     def __init__(self, db: AsyncDatabase[Document]):
         self._tags = db["tags"]
         self._settings = db["workspace_settings"]
+        # One counter document per workspace, beside the contact ids' (`last_id`).
+        self._counters = db["contact_counters"]
 
     async def ensure_indexes(self) -> None:
         """Catalog lookups are by workspace."""
         await self._tags.create_index([("workspace_id", ASCENDING), ("key", ASCENDING)])
 
     # tags ---------------------------------------------------------------------------------
-    # Tag document: {_id: "<workspace>:<key>", workspace_id, key, name, colour, emoji,
-    # description, assigns: int, pending?: {op, tag?}, reserved_for?: key} (see domain/tags).
+    # Tag document: {_id: "<workspace>:<key>", workspace_id, key, id: int, name, color_code,
+    # emoji, description, assigns: int, pending?: {op, tag?}, reserved_for?: key} (see
+    # domain/tags; a rename's reservation carries the renamed tag's id).
+    async def next_tag_id(self, workspace_id: str) -> int:
+        """Allocate the workspace's next tag id (an atomic `$inc`, outside transactions)."""
+        return await increment(self._counters, workspace_id, "last_tag_id")
+
     async def tags(self, workspace_id: str, session: Session = None) -> list[Tag]:
         """Every tag of the workspace, by name (a rename's reserved new name not yet)."""
         docs = (
@@ -477,6 +484,11 @@ class CatalogStore:
                 )
             if doc is None:
                 raise RuntimeError(f"tag {name!r} was upserted but cannot be read back")
+            if doc.get("id") is None:  # it enters the catalog now: it takes an id
+                doc["id"] = await self.next_tag_id(workspace_id)
+                await self._tags.update_one(
+                    {"_id": doc["_id"]}, {"$set": {"id": doc["id"]}}, session=session
+                )
             spelled[tag_key(name)] = _entry(doc).assigned_name()
         return spelled
 
@@ -587,7 +599,9 @@ class CatalogStore:
 
 
 def _tag(doc: Document) -> Tag:
-    return Tag.model_validate({k: doc.get(k) for k in ("name", "colour", "emoji", "description")})
+    return Tag.model_validate(
+        {k: doc.get(k) for k in ("id", "name", "color_code", "emoji", "description")}
+    )
 
 
 def _entry(doc: Document) -> CatalogEntry:

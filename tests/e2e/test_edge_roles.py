@@ -54,7 +54,7 @@ async def new_tag(ws: Workspace) -> str:
 
 
 async def _rename_body(ws: Workspace) -> Any:
-    return {"currentName": await new_tag(ws), "colour": "#112233"}
+    return {"currentName": await new_tag(ws), "colorCode": "#112233"}
 
 
 async def _delete_tag_body(ws: Workspace) -> Any:

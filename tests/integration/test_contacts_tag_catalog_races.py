@@ -179,8 +179,8 @@ async def test_an_interrupted_rename_is_finished_by_repeating_it(
     assert await _tags_of(service, caller, [extra]) == [["Gold"]]
     refusals: list[tuple[str, dict[str, Any]]] = [
         ("update", {"currentName": "vip", "name": "Silver"}),
-        ("update", {"currentName": "vip", "colour": "#000000"}),
-        ("update", {"currentName": "gold", "colour": "#000000"}),
+        ("update", {"currentName": "vip", "colorCode": "#000000"}),
+        ("update", {"currentName": "gold", "colorCode": "#000000"}),
         ("delete", {"name": "vip"}),
         ("delete", {"name": "Gold"}),
     ]

@@ -337,6 +337,8 @@ class MemoryCatalogStore:
     def __init__(self) -> None:
         self._tags: dict[str, Document] = {}
         self._settings: dict[str, Document] = {}
+        #: (workspace, counter) → last id given; never rolled back (ids are never reused).
+        self._counters: dict[tuple[str, str], int] = {}
 
     def snapshot(self) -> object:
         """Tags and settings."""
@@ -345,6 +347,15 @@ class MemoryCatalogStore:
     def restore(self, state: object) -> None:
         """Put back what `snapshot` returned."""
         self._tags, self._settings = state  # type: ignore[misc]
+
+    def _next(self, workspace_id: str, counter: str) -> int:
+        key = (workspace_id, counter)
+        self._counters[key] = self._counters.get(key, 0) + 1
+        return self._counters[key]
+
+    async def next_tag_id(self, workspace_id: str) -> int:
+        """Allocate the workspace's next tag id."""
+        return self._next(workspace_id, "tag")
 
     async def tags(self, workspace_id: str, session: Session = None) -> list[Tag]:
         """Every tag of the workspace by key (a rename's reserved new name not yet)."""
@@ -372,6 +383,8 @@ class MemoryCatalogStore:
                 {"workspace_id": workspace_id, "key": key, "name": name, "assigns": 0},
             )
             doc["assigns"] = int(doc.get("assigns") or 0) + 1
+            if doc.get("id") is None:
+                doc["id"] = self._next(workspace_id, "tag")
             spelled[key] = _entry(doc).assigned_name()
         return spelled
 
@@ -461,7 +474,9 @@ class MemoryCatalogStore:
 
 
 def _tag(doc: Document) -> Tag:
-    return Tag.model_validate({k: doc.get(k) for k in ("name", "colour", "emoji", "description")})
+    return Tag.model_validate(
+        {k: doc.get(k) for k in ("id", "name", "color_code", "emoji", "description")}
+    )
 
 
 def _entry(doc: Document) -> CatalogEntry:

@@ -13,6 +13,13 @@ finalises the catalog. While a change is pending, assigning the tag follows the 
 (`CatalogEntry.assigned_name`): a renamed tag is assigned under its new name, a tag being
 deleted is refused with a 409. A different change of the same tag is refused (409) until
 the pending one is finished, which repeating the call that started it does.
+
+Catalog tags are shaped as respond.io's (`id`, `name`, `description`, `emoji`,
+`colorCode`): the id is an integer per workspace, taken when the tag enters the catalog
+(created, or first assigned) and kept through renames. `colorCode` is one of respond.io's
+palette names (`tag-grey`, `tag-red`, … `tag-purple`) or, as an extension, `#RRGGBB`. An
+empty `colorCode`, `emoji` or `description` means none (respond.io's n8n node sends `""` for
+what the user left blank).
 """
 
 from __future__ import annotations
@@ -22,16 +29,21 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.contacts.domain.errors import Conflict, InvalidValue, NotFound, parse_model, show
 from services.contacts.domain.fields import check_text
 from shared.api.contacts import TAGS_PER_CALL_MAX
-from shared.api.space import TAG_NAME_MAX_CHARS
+from shared.api.space import (
+    TAG_COLORS,
+    TAG_DESCRIPTION_MAX_CHARS,
+    TAG_EMOJI_MAX_CHARS,
+    TAG_NAME_MAX_CHARS,
+)
 
-EMOJI_MAX_CHARS = 8
-DESCRIPTION_MAX_CHARS = 500
-_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+EMOJI_MAX_CHARS = TAG_EMOJI_MAX_CHARS
+DESCRIPTION_MAX_CHARS = TAG_DESCRIPTION_MAX_CHARS
+_HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 
 
 def tag_key(name: str) -> str:
@@ -94,12 +106,16 @@ def rename_tag_name(current: list[str], *, key: str, name: str) -> list[str]:
 
 
 class Tag(BaseModel):
-    """A tag of the workspace catalog."""
+    """A tag of the workspace catalog (API names by alias: `colorCode`)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True
+    )
 
+    #: Integer per workspace; None until the catalog stores the tag.
+    id: int | None = None
     name: str
-    colour: str | None = None
+    color_code: str | None = Field(default=None, alias="colorCode")
     emoji: str | None = None
     description: str | None = None
 
@@ -116,18 +132,29 @@ class Tag(BaseModel):
         except InvalidValue as exc:
             raise InvalidValue(exc.message.replace("tags:", "name:", 1), field="name") from None
 
-    @field_validator("colour")
+    @field_validator("color_code", "emoji", "description", mode="before")
     @classmethod
-    def _check_colour(cls, colour: str | None) -> str | None:
-        if colour is not None and not _COLOUR.match(colour):
-            raise InvalidValue.for_value("colour", colour, "is not a colour written #RRGGBB")
-        return colour.upper() if colour else None
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("color_code")
+    @classmethod
+    def _check_color_code(cls, color: str | None) -> str | None:
+        if color is None or color in TAG_COLORS:
+            return color
+        if not _HEX_COLOR.match(color):
+            raise InvalidValue.for_value(
+                "colorCode", color, f"is not one of {', '.join(TAG_COLORS)} nor a colour #RRGGBB"
+            )
+        return color.upper()
 
     @field_validator("emoji")
     @classmethod
     def _check_emoji(cls, emoji: str | None) -> str | None:
-        if emoji is not None and not 1 <= len(emoji) <= EMOJI_MAX_CHARS:
-            raise InvalidValue.for_value("emoji", emoji, f"must be 1-{EMOJI_MAX_CHARS} characters")
+        if emoji is not None and len(emoji) > EMOJI_MAX_CHARS:
+            raise InvalidValue.for_value(
+                "emoji", emoji, f"is longer than {EMOJI_MAX_CHARS} characters"
+            )
         return emoji if emoji is None else check_text(emoji, field="emoji")
 
     @field_validator("description")
@@ -183,7 +210,8 @@ class CatalogEntry(BaseModel):
 
 @dataclass(frozen=True)
 class TagUpdate:
-    """A catalog tag update request: which tag (`currentName`) and the fields it changes."""
+    """A catalog tag update request: which tag (`currentName`) and the fields it changes
+    (API names: `name`, `description`, `colorCode`, `emoji`)."""
 
     current_name: str
     changes: dict[str, Any]
@@ -196,7 +224,7 @@ def plan_tag_update(entry: CatalogEntry | None, update: TagUpdate) -> Tag:
         raise NotFound.for_value("currentName", update.current_name, "is not a tag")
     if entry.reserved_for is not None:
         raise _reserved(entry, "currentName", update.current_name)
-    tag = parse_model(Tag, {**entry.tag.model_dump(), **update.changes})
+    tag = parse_model(Tag, {**entry.tag.model_dump(by_alias=True), **update.changes})
     pending = entry.pending
     if pending is not None and (pending.tag is None or pending.tag.name != tag.name):
         raise _busy(entry, "currentName", update.current_name)

@@ -42,12 +42,15 @@ async def list_tags(query: ListTags, deps: Deps) -> list[Tag]:
 async def create_tag(command: CreateTag, deps: Deps) -> Tag:
     """Add a tag to the catalog (owners, managers)."""
     ensure_may_change_settings(command.caller.role, what="tag catalog")
+    workspace = command.caller.workspace_id
+    # Taken outside the transaction, like contact ids: a refused create leaves a gap.
+    tag = command.tag.model_copy(update={"id": await deps.catalog.next_tag_id(workspace)})
 
     async def work(tx: Transaction) -> None:
-        await deps.catalog.create_tag(command.caller.workspace_id, command.tag, tx.session)
+        await deps.catalog.create_tag(workspace, tag, tx.session)
 
     await deps.uow.run(work)
-    return command.tag
+    return tag
 
 
 async def update_tag(command: UpdateTag, deps: Deps) -> Tag:

@@ -135,11 +135,16 @@ class CatalogRepository(Protocol):
     async def ensure_tags(
         self, workspace_id: str, names: list[str], session: Session
     ) -> dict[str, str]:
-        """Create the tags the catalog lacks; return tag_key → the name to assign."""
+        """Create the tags the catalog lacks (each takes an id); return tag_key → the name to
+        assign."""
+        ...
+
+    async def next_tag_id(self, workspace_id: str) -> int:
+        """Allocate the workspace's next tag id (outside transactions; never reused)."""
         ...
 
     async def create_tag(self, workspace_id: str, tag: Tag, session: Session) -> None:
-        """Add a tag; `Conflict` when the name (case-insensitively) is taken."""
+        """Add a tag (with its id); `Conflict` when the name (case-insensitively) is taken."""
         ...
 
     async def save_tag(self, workspace_id: str, tag: Tag, session: Session) -> None:

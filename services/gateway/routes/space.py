@@ -6,28 +6,39 @@ from __future__ import annotations
 
 from services.gateway.routing import Route
 from shared.api.roles import MANAGERS
-from shared.api.space import CustomFieldDefinition, Deleted, FieldOrder, Tag, TagRename
+from shared.api.space import (
+    CustomFieldDefinition,
+    Done,
+    FieldOrder,
+    Tag,
+    TagDeletion,
+    TagInput,
+    TagUpdate,
+)
 from shared.topology import CONTACTS
 
 OWNER = CONTACTS.name
 
 ROUTES: tuple[Route, ...] = (
     Route(method="GET", path="/v2/space/tag", service=OWNER, name="list_tags",
-          summary="The workspace's tag catalog", description="Every tag of the workspace.",
+          summary="The workspace's tag catalog",
+          description="Every tag of the workspace, by name (an extension: respond.io has no "
+          "such route).",
           answer=list[Tag]),
     Route(method="POST", path="/v2/space/tag", service=OWNER, name="create_tag",
           summary="Create a tag (owner, manager)",
-          description="Add a tag to the catalog (409 if the name exists).",
-          answer=Tag, status_code=201, body=Tag, roles=MANAGERS),
+          description="Add a tag to the catalog (409 if the name exists, whatever its case); "
+          "the answer carries its id.",
+          answer=Tag, status_code=201, body=TagInput, roles=MANAGERS),
     Route(method="PUT", path="/v2/space/tag", service=OWNER, name="update_tag",
           summary="Rename or restyle a tag (owner, manager)", roles=MANAGERS,
-          description="Rename a tag (contacts carrying it follow; 409 if the new name is another "
-          "tag's) or change its colour, emoji, description.",
-          answer=Tag, body=TagRename),
+          description="Rename the tag `currentName` (contacts carrying it follow; 409 if the new "
+          "name is another tag's) or change its description, colorCode, emoji.",
+          answer=Tag, body=TagUpdate),
     Route(method="DELETE", path="/v2/space/tag", service=OWNER, name="delete_tag",
           summary="Delete a tag from the catalog (owner, manager)",
           description="Delete a tag from the catalog and from every contact carrying it.",
-          answer=Deleted, body=Tag, body_example={"name": "vip"}, roles=MANAGERS),
+          answer=Done, body=TagDeletion, body_example={"name": "vip"}, roles=MANAGERS),
     Route(method="GET", path="/v2/space/custom_field", service=OWNER, name="list_custom_fields",
           summary="Custom field definitions",
           description="Every custom field definition of the workspace, in details-view order.",

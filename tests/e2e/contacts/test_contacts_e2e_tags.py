@@ -16,9 +16,10 @@ async def _catalog(ws: Workspace) -> dict[str, dict[str, Any]]:
 
 
 async def test_assign_and_remove_tags(ws: Workspace, tap: EventTap) -> None:
-    answer = await ws.owner.post("/v2/space/tag", json={"name": "VIP", "colour": "#ff8800",
+    answer = await ws.owner.post("/v2/space/tag", json={"name": "VIP", "colorCode": "#ff8800",
                                                         "emoji": "⭐", "description": "Big"})
     assert answer.status_code == 201, answer.text
+    vip_id = answer.json()["id"]
     cid = await ws.create("email:ann@example.com")
 
     # unknown names join the catalog; a known name takes the catalog's spelling
@@ -28,10 +29,11 @@ async def test_assign_and_remove_tags(ws: Workspace, tap: EventTap) -> None:
     assert (await ws.get(cid))["tags"] == ["VIP", "Newsletter"]
     catalog = await _catalog(ws)
     assert set(catalog) == {"VIP", "Newsletter"}
-    assert catalog["VIP"] == {"name": "VIP", "colour": "#FF8800", "emoji": "⭐",
-                              "description": "Big"}
-    assert catalog["Newsletter"] == {"name": "Newsletter", "colour": None, "emoji": None,
-                                     "description": None}
+    assert catalog["VIP"] == {"id": vip_id, "name": "VIP", "colorCode": "#FF8800",
+                              "emoji": "⭐", "description": "Big"}
+    # a tag entering the catalog by assignment takes the next id
+    assert catalog["Newsletter"] == {"id": vip_id + 1, "name": "Newsletter", "colorCode": None,
+                                     "emoji": None, "description": None}
 
     # by email and phone identifiers too; names are de-duplicated case-insensitively
     await ws.update(cid, {"phone": "+33612345678"})
@@ -108,16 +110,21 @@ async def test_tag_calls_out_of_bounds_are_refused_and_store_nothing(ws: Workspa
 
 
 async def test_catalog_create_restyle_rename_delete(ws: Workspace, tap: EventTap) -> None:
-    answer = await ws.manager.post("/v2/space/tag", json={"name": "vip", "colour": "#00aa00"})
+    answer = await ws.manager.post("/v2/space/tag", json={"name": "vip",
+                                                          "colorCode": "tag-green"})
     assert answer.status_code == 201, answer.text
-    assert answer.json() == {"name": "vip", "colour": "#00AA00", "emoji": None,
-                             "description": None}
+    vip = answer.json()
+    assert isinstance(vip["id"], int)
+    assert vip == {"id": vip["id"], "name": "vip", "colorCode": "tag-green", "emoji": None,
+                   "description": None}
     assert_error(await ws.owner.post("/v2/space/tag", json={"name": "VIP"}), 409, "name", "VIP")
-    for bad, field in (({"name": "x", "colour": "green"}, "colour"),
+    for bad, field in (({"name": "x", "colorCode": "green"}, "colorCode"),
+                       ({"name": "x", "colour": "#000000"}, "colour"),
+                       ({"name": "x", "id": 4}, "id"),
                        ({"name": "x", "emoji": "123456789"}, "emoji"),
                        ({"name": "x", "description": "d" * 501}, "description"),
                        ({"name": "y" * 256}, "name"), ({"name": "  "}, "name"),
-                       ({"colour": "#000000"}, "name"), ({"name": "x", "size": 1}, "size")):
+                       ({"colorCode": "#000000"}, "name"), ({"name": "x", "size": 1}, "size")):
         assert_error(await ws.owner.post("/v2/space/tag", json=bad), 422, field)
     assert set(await _catalog(ws)) == {"vip"}
 
@@ -130,16 +137,16 @@ async def test_catalog_create_restyle_rename_delete(ws: Workspace, tap: EventTap
     answer = await ws.owner.put("/v2/space/tag", json={"currentName": "VIP", "emoji": "💎",
                                                        "description": "Top customers"})
     assert answer.status_code == 200, answer.text
-    assert answer.json() == {"name": "vip", "colour": "#00AA00", "emoji": "💎",
-                             "description": "Top customers"}
+    assert answer.json() == {"id": vip["id"], "name": "vip", "colorCode": "tag-green",
+                             "emoji": "💎", "description": "Top customers"}
 
     # rename: every contact carrying it follows, the style stays
     answer = await ws.owner.put("/v2/space/tag", json={"currentName": "vip", "name": "Gold"})
     assert answer.status_code == 200, answer.text
     catalog = await _catalog(ws)
     assert set(catalog) == {"Gold", "other"}
-    assert catalog["Gold"] == {"name": "Gold", "colour": "#00AA00", "emoji": "💎",
-                               "description": "Top customers"}
+    assert catalog["Gold"] == {"id": vip["id"], "name": "Gold", "colorCode": "tag-green",
+                               "emoji": "💎", "description": "Top customers"}
     for cid in carriers[:2]:
         assert (await ws.get(cid))["tags"] == ["Gold", "other"]
     assert (await ws.get(carriers[2]))["tags"] == ["other"]
@@ -158,13 +165,16 @@ async def test_catalog_create_restyle_rename_delete(ws: Workspace, tap: EventTap
     # from every contact
     answer = await ws.manager.request("DELETE", "/v2/space/tag", json={"name": "gold"})
     assert answer.status_code == 200, answer.text
+    assert answer.json() == {"code": 200, "message": 'tag "gold" deleted'}
     assert set(await _catalog(ws)) == {"other"}
     for cid in carriers:
         assert (await ws.get(cid))["tags"] == ["other"]
     assert_error(await ws.owner.request("DELETE", "/v2/space/tag", json={"name": "gold"}), 404,
                  "gold")
-    # the name is free again
-    assert (await ws.owner.post("/v2/space/tag", json={"name": "Gold"})).status_code == 201
+    # the name is free again (a new tag: a new id)
+    answer = await ws.owner.post("/v2/space/tag", json={"name": "Gold"})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["id"] > vip["id"]
 
     events = await tap.wait_for(12, workspace_id=ws.id)
     for cid in carriers[:2]:

@@ -315,12 +315,26 @@ class CatalogRepositoryContract:
         self, backend: Backend
     ) -> None:
         for name in ("vip", "Lead"):
-            await backend.write(lambda s, n=name: backend.catalog.create_tag(
-                backend.ws, Tag(name=n, colour="#aabbcc"), s))
+            tag_id = await backend.catalog.next_tag_id(backend.ws)
+            await backend.write(lambda s, n=name, i=tag_id: backend.catalog.create_tag(
+                backend.ws, Tag(id=i, name=n, colorCode="#aabbcc"), s))
         await backend.write(lambda s: backend.catalog.create_tag(backend.other_ws,
-                                                                 Tag(name="other"), s))
+                                                                 Tag(id=1, name="other"), s))
         tags = await backend.catalog.tags(backend.ws)
-        assert [(t.name, t.colour) for t in tags] == [("Lead", "#AABBCC"), ("vip", "#AABBCC")]
+        assert [(t.id, t.name, t.color_code) for t in tags] == [(2, "Lead", "#AABBCC"),
+                                                                (1, "vip", "#AABBCC")]
+
+    async def test_tags_entering_the_catalog_by_assignment_take_the_next_ids(
+        self, backend: Backend
+    ) -> None:
+        cat, ws = backend.catalog, backend.ws
+        assert await cat.next_tag_id(ws) == 1
+        await backend.write(lambda s: cat.create_tag(ws, Tag(id=1, name="VIP"), s))
+        await backend.write(lambda s: cat.ensure_tags(ws, ["vip", "New", "Trial"], s))
+        await backend.write(lambda s: cat.ensure_tags(ws, ["new", "Later"], s))
+        assert {t.name: t.id for t in await cat.tags(ws)} == {
+            "VIP": 1, "New": 2, "Trial": 3, "Later": 4}
+        assert await cat.next_tag_id(backend.other_ws) == 1  # per workspace
 
     async def test_a_taken_name_is_a_conflict_whatever_its_case(self, backend: Backend) -> None:
         await backend.write(lambda s: backend.catalog.create_tag(backend.ws, Tag(name="VIP"), s))
@@ -346,11 +360,24 @@ class CatalogRepositoryContract:
             backend.ws, Tag(name="VIP", emoji="⭐"), s))
         assert await backend.catalog.tags(backend.ws) == [Tag(name="VIP", emoji="⭐")]
 
+    async def test_a_rename_to_another_key_keeps_the_tag_id(self, backend: Backend) -> None:
+        cat, ws = backend.catalog, backend.ws
+        await backend.write(lambda s: cat.create_tag(ws, Tag(id=7, name="old"), s))
+        new = Tag(id=7, name="New", colorCode="tag-blue")
+
+        async def start(session: Session) -> None:
+            await cat.reserve(ws, new, for_key="old", session=session)
+            await cat.mark(ws, "old", PendingTagChange(op="rename", tag=new), session)
+
+        await backend.write(start)
+        await backend.write(lambda s: cat.finish_rename(ws, "old", new, s))
+        assert await cat.tags(ws) == [new]
+
     async def test_a_rename_reserves_marks_then_finishes(self, backend: Backend) -> None:
         cat, ws = backend.catalog, backend.ws
         await backend.write(lambda s: cat.create_tag(ws, Tag(name="old"), s))
         await backend.write(lambda s: cat.create_tag(ws, Tag(name="taken"), s))
-        new = Tag(name="New", colour="#000000")
+        new = Tag(name="New", colorCode="#000000")
         with pytest.raises(Conflict):
             await backend.write(lambda s: cat.reserve(ws, Tag(name="TAKEN"), for_key="old",
                                                       session=s))

@@ -100,7 +100,7 @@ def test_bad_list_bodies_are_422_naming_the_field(body: object, field: str) -> N
 
 
 # tag catalog bodies and rules ------------------------------------------------------------------
-VIP = CatalogEntry(tag=Tag(name="vip", colour="#00AA00"))
+VIP = CatalogEntry(tag=Tag(id=3, name="vip", colorCode="#00AA00"))
 
 
 @pytest.mark.parametrize("body", [{"name": "x"}, {"currentName": 3}, None, ["vip"]])
@@ -112,14 +112,32 @@ def test_a_tag_update_needs_current_name(body: object) -> None:
 def test_a_tag_update_keeps_what_it_does_not_send() -> None:
     update = parse_tag_update({"currentName": "VIP", "name": "Gold"})
     assert update == TagUpdate(current_name="VIP", changes={"name": "Gold"})
-    assert plan_tag_update(VIP, update) == Tag(name="Gold", colour="#00AA00")
+    assert plan_tag_update(VIP, update) == Tag(id=3, name="Gold", colorCode="#00AA00")
+    # respond.io's shape: a null name keeps the name; "" or null clears a style field
+    update = parse_tag_update({"currentName": "vip", "name": None, "colorCode": "tag-red",
+                               "emoji": "", "description": "Top"})
+    assert plan_tag_update(VIP, update) == Tag(id=3, name="vip", colorCode="tag-red",
+                                               description="Top")
+    assert plan_tag_update(VIP, parse_tag_update({"currentName": "vip", "colorCode": None})
+                           ) == Tag(id=3, name="vip")
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"currentName": "vip", "colour": "#000000"}, "colour"),
+    ({"currentName": "vip", "id": 4}, "id"),
+    ({"currentName": "vip", "size": 1}, "size"),
+])  # fmt: skip
+def test_a_tag_update_takes_respond_io_fields_only(body: object, field: str) -> None:
+    with pytest.raises(InvalidValue) as caught:
+        parse_tag_update(body)
+    assert caught.value.field == field
 
 
 def test_tag_update_refusals_404_then_422_then_409() -> None:
     with pytest.raises(NotFound, match='currentName: "nope" is not a tag'):
-        plan_tag_update(None, TagUpdate(current_name="nope", changes={"colour": "bad"}))
-    with pytest.raises(InvalidValue, match="colour"):
-        plan_tag_update(VIP, TagUpdate(current_name="vip", changes={"colour": "bad"}))
+        plan_tag_update(None, TagUpdate(current_name="nope", changes={"colorCode": "bad"}))
+    with pytest.raises(InvalidValue, match="colorCode"):
+        plan_tag_update(VIP, TagUpdate(current_name="vip", changes={"colorCode": "bad"}))
     gold = Tag(name="Gold")
     with pytest.raises(Conflict, match='name: "Gold" is already a tag of this workspace'):
         ensure_name_free(VIP, gold, CatalogEntry(tag=gold))
@@ -133,7 +151,7 @@ def test_a_pending_rename_is_resumed_by_the_same_rename_only() -> None:
         update={"pending": PendingTagChange(op="rename", tag=Tag(name="Gold"))})
     resumed = plan_tag_update(renaming, TagUpdate("vip", {"name": "Gold", "emoji": "💎"}))
     assert resumed.name == "Gold"
-    for changes in ({"name": "Silver"}, {"colour": "#000000"}):
+    for changes in ({"name": "Silver"}, {"colorCode": "#000000"}):
         with pytest.raises(Conflict, match='being renamed to "Gold"'):
             plan_tag_update(renaming, TagUpdate("vip", changes))
     with pytest.raises(Conflict, match='being renamed to "Gold"'):

@@ -1,6 +1,7 @@
 """Tag names of a call, the catalog entry and the contact's tag list."""
 
 import pytest
+from pydantic import ValidationError
 
 from services.contacts.domain.errors import InvalidValue
 from services.contacts.domain.tags import (
@@ -10,6 +11,7 @@ from services.contacts.domain.tags import (
     tag_key,
     validate_tag_names,
 )
+from shared.api.space import TAG_COLORS
 
 
 def test_names_are_stripped_and_deduplicated_case_insensitively_keeping_order():
@@ -57,11 +59,18 @@ def test_removing_matches_case_insensitively():
     assert remove_tag_names(["VIP", "Lead"], ["vip", "unknown"]) == ["Lead"]
 
 
-def test_catalog_tag_validates_colour_emoji_description():
-    tag = Tag(name=" VIP ", colour="#ff00aa", emoji="⭐", description="Top customers")
-    assert (tag.name, tag.colour, tag.key) == ("VIP", "#FF00AA", "vip")
+def test_catalog_tag_validates_color_code_emoji_description():
+    tag = Tag(name=" VIP ", colorCode="#ff00aa", emoji="⭐", description="Top customers")
+    assert (tag.name, tag.color_code, tag.key) == ("VIP", "#FF00AA", "vip")
+    for color in TAG_COLORS:  # respond.io's colours
+        assert Tag(name="x", colorCode=color).color_code == color
+    # respond.io's n8n node sends "" for what was left blank: none
+    assert Tag(name="x", colorCode="", emoji="", description="") == Tag(name="x")
+    with pytest.raises(ValidationError):  # respond.io's name only
+        Tag(name="x", colour="#ff00aa")
     for bad in (
-        {"name": "x", "colour": "red"},
+        {"name": "x", "colorCode": "red"},
+        {"name": "x", "colorCode": "TAG-RED"},
         {"name": "x", "emoji": "123456789"},
         {"name": "x", "description": "d" * 501},
         {"name": ""},
