@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from services.contacts.api_shapes import (
@@ -25,6 +25,7 @@ from services.contacts.api_shapes import (
     create_command,
     create_custom_field_command,
     create_tag_command,
+    custom_field_to_api,
     delete_tag_command,
     identify,
     list_command,
@@ -41,6 +42,7 @@ from services.contacts.handlers import Contacts
 from services.contacts.handlers.commands import (
     DeleteContact,
     GetContact,
+    GetCustomField,
     GetFieldOrder,
     ListCustomFields,
     ListTags,
@@ -257,18 +259,45 @@ async def delete_tag(body: Any = ANY_BODY, caller: Caller = Depends(current_call
 
 
 @router.get("/v2/space/custom_field")
-async def list_custom_fields(caller: Caller = Depends(current_caller),
-                             contacts: Contacts = Depends(contacts_of)
-                             ) -> list[dict[str, Any]]:
-    """Custom field definitions."""
-    return [d.model_dump() for d in await contacts.handle(ListCustomFields(caller=caller))]
+async def list_custom_fields(
+    limit: int = Query(default=10, ge=1, le=100),
+    cursor_id: int | None = Query(default=None, alias="cursorId", ge=1, le=CONTACT_ID_MAX),
+    before_id: int | None = Query(default=None, alias="beforeId", ge=1, le=CONTACT_ID_MAX),
+    public_url: str = Header(default="", alias="X-Public-Url"),
+    caller: Caller = Depends(current_caller),
+    contacts: Contacts = Depends(contacts_of),
+) -> dict[str, Any]:
+    """A page of custom field definitions by id; `cursorId` pages forward, `beforeId` back."""
+    page = await contacts.handle(
+        ListCustomFields(caller=caller, limit=limit, after=cursor_id, before=before_id))
+    rows, base = page.custom_fields, f"{public_url}/v2/space/custom_field?"
+    return {
+        "items": [custom_field_to_api(d) for d in rows],
+        "pagination": {
+            "next": base + urlencode({"limit": limit, "cursorId": rows[-1].id})
+            if page.has_next else None,
+            "previous": base + urlencode({"limit": limit, "beforeId": rows[0].id})
+            if page.has_previous else None,
+        },
+    }
+
+
+@router.get("/v2/space/custom_field/{custom_field_id}")
+async def get_custom_field(
+    custom_field_id: int = Path(ge=1, le=CONTACT_ID_MAX),
+    caller: Caller = Depends(current_caller),
+    contacts: Contacts = Depends(contacts_of),
+) -> dict[str, Any]:
+    """One custom field definition."""
+    found = await contacts.handle(GetCustomField(caller=caller, custom_field_id=custom_field_id))
+    return custom_field_to_api(found)
 
 
 @router.post("/v2/space/custom_field", status_code=201)
 async def create_custom_field(body: Any = ANY_BODY, caller: Caller = Depends(current_caller),
                               contacts: Contacts = Depends(contacts_of)) -> dict[str, Any]:
     """Define a custom field."""
-    return (await contacts.handle(create_custom_field_command(caller, body))).model_dump()
+    return custom_field_to_api(await contacts.handle(create_custom_field_command(caller, body)))
 
 
 @router.get("/v2/space/contact_field_order")

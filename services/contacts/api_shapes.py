@@ -114,8 +114,22 @@ def delete_tag_command(caller: Caller, body: object) -> DeleteTag:
     return DeleteTag(caller=caller, name=parse_tag_deletion(body))
 
 
+#: What a custom field definition body may send (respond.io's names).
+CUSTOM_FIELD_FIELDS = ("name", "slug", "description", "dataType", "allowedValues")
+
+
 def create_custom_field_command(caller: Caller, body: object) -> CreateCustomField:
-    """`POST /v2/space/custom_field`."""
+    """`POST /v2/space/custom_field`: `{name, slug?, description?, dataType,
+    allowedValues?}` (an empty slug or description is none)."""
+    if not isinstance(body, dict):
+        raise InvalidValue.for_value("body", body, "is not a JSON object")
+    for key in body:
+        if key == "id":
+            raise InvalidValue("id: is read-only: the workspace gives each field its id",
+                               field="id")
+        if key not in CUSTOM_FIELD_FIELDS:
+            name = str(key)[:100]
+            raise InvalidValue(f"{name}: unknown field", field=name)
     return CreateCustomField(caller=caller, definition=parse_model(CustomFieldDefinition, body))
 
 
@@ -244,6 +258,14 @@ def tag_to_api(tag: Tag) -> dict[str, Any]:
     """A catalog tag as respond.io shows it: `{id, name, description, emoji, colorCode}`."""
     return {"id": tag.id, "name": tag.name, "description": tag.description, "emoji": tag.emoji,
             "colorCode": tag.color_code}
+
+
+def custom_field_to_api(defn: CustomFieldDefinition) -> dict[str, Any]:
+    """A custom field definition as respond.io shows it: `{id, name, slug, description,
+    dataType, allowedValues}` (`allowedValues` null unless the type is list)."""
+    return {"id": defn.id, "name": defn.name, "slug": defn.slug,
+            "description": defn.description, "dataType": defn.type,
+            "allowedValues": list(defn.options) if defn.type == "list" else None}
 
 
 def tag_deleted(name: str) -> dict[str, Any]:

@@ -575,15 +575,22 @@ class CatalogStore:
         """Definitions in the order they were created."""
         return (await self.layout(workspace_id, session)).custom_fields
 
+    async def next_custom_field_id(self, workspace_id: str) -> int:
+        """Allocate the workspace's next custom field id (an atomic `$inc`, outside
+        transactions)."""
+        return await increment(self._counters, workspace_id, "last_custom_field_id")
+
     async def create_custom_field(
         self, workspace_id: str, defn: CustomFieldDefinition, session: Session
     ) -> None:
-        """Add a definition; 409 when the name is taken."""
+        """Add a definition (`{id, name, slug, type, options, description}`); 409 when its
+        name or slug is taken (the handler names which; this is the guard)."""
         try:
-            # When the name exists the filter misses, and the upsert's insert of an existing
-            # _id is the duplicate-key error that says so.
+            # When the name or slug exists the filter misses, and the upsert's insert of an
+            # existing _id is the duplicate-key error that says so.
             await self._settings.update_one(
-                {"_id": workspace_id, "custom_fields.name": {"$ne": defn.name}},
+                {"_id": workspace_id, "custom_fields.name": {"$ne": defn.name},
+                 "custom_fields.slug": {"$ne": defn.slug}},
                 {"$push": {"custom_fields": defn.model_dump()}},
                 upsert=True,
                 session=session,

@@ -41,7 +41,10 @@ PATH_PARAMS: dict[str, Any] = {
         description="`id:123`, `email:ann@example.com` or `phone:+33612345678`",
         examples=["id:42", "email:ann@example.com", "phone:+33612345678"],
     ),
+    "id": Path(description="Integer id, per workspace", ge=1, le=2**63 - 1, examples=[1]),
 }
+#: Path parameters that are not text, by name (FastAPI checks them; OpenAPI shows the type).
+PATH_TYPES: dict[str, Any] = {"id": int}
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
 AUTHORIZATION = Header(
@@ -185,7 +188,7 @@ def _signature(route: Route) -> inspect.Signature:
     for part in route.path.split("/"):
         if part.startswith("{") and part.endswith("}"):
             name = part[1:-1]
-            params.append(inspect.Parameter(name, keyword, annotation=str,
+            params.append(inspect.Parameter(name, keyword, annotation=PATH_TYPES.get(name, str),
                                             default=PATH_PARAMS.get(name, Path())))
     for q in route.query:
         examples = None if q.example is None else [q.example]

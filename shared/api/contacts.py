@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from shared.api.pagination import Pagination
 from shared.api.space import TAG_NAME_MAX_CHARS
 
 #: Tag names per call of ``POST`` / ``DELETE /v2/contact/{identifier}/tag``.
@@ -81,13 +82,6 @@ class ContactAction(BaseModel):
     """Answer of an action on a contact."""
 
     contactId: int = Field(examples=[42])
-
-
-class Pagination(BaseModel):
-    """Links to the neighbouring pages."""
-
-    next: str | None = None
-    previous: str | None = None
 
 
 class ContactList(BaseModel):

@@ -7,10 +7,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.api.pagination import Pagination
+
 #: Longest tag name, characters (catalog entries and names assigned to contacts).
 TAG_NAME_MAX_CHARS = 255
+CUSTOM_FIELD_NAME_MAX_CHARS = 100
+CUSTOM_FIELD_SLUG_MAX_CHARS = 100
+CUSTOM_FIELD_DESCRIPTION_MAX_CHARS = 500
 
-CustomFieldType = Literal["text", "number", "date", "list", "checkbox", "email", "phone", "url"]
+#: respond.io's custom field data types, and `phone` (an extension: E.164 numbers).
+CustomFieldType = Literal[
+    "text", "number", "date", "time", "list", "checkbox", "email", "phone", "url"
+]
 CUSTOM_FIELD_TYPES: tuple[str, ...] = CustomFieldType.__args__  # type: ignore[attr-defined]
 
 
@@ -84,12 +92,47 @@ class Done(BaseModel):
 
 
 class CustomFieldDefinition(BaseModel):
-    """A custom field definition of the workspace."""
+    """A custom field definition of the workspace (respond.io's `CustomField`)."""
 
-    name: str = Field(examples=["plan"])
-    type: CustomFieldType
-    options: list[str] | None = Field(default=None, examples=[["gold", "silver"]])
-    description: str | None = None
+    id: int = Field(examples=[4], description="Integer per workspace")
+    name: str = Field(examples=["Plan"])
+    slug: str = Field(examples=["plan"], description="Machine name, unique in the workspace")
+    description: str | None = Field(default=None, examples=["The subscribed plan"])
+    dataType: CustomFieldType = Field(examples=["list"])
+    allowedValues: list[str] | None = Field(
+        default=None, examples=[["gold", "silver"]], description="The options of a list field"
+    )
+
+
+class CustomFieldInput(BaseModel):
+    """Body of ``POST /v2/space/custom_field`` (respond.io's `CreateCustomFieldRequest`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=CUSTOM_FIELD_NAME_MAX_CHARS, examples=["Plan"],
+                      description="Letters, digits, spaces, `_`, `-`; not a standard field's")
+    slug: str | None = Field(
+        default=None, max_length=CUSTOM_FIELD_SLUG_MAX_CHARS, examples=["plan"],
+        description="Letters, digits, `_` (stored lower-cased); empty or null: from the name",
+    )
+    description: str | None = Field(default=None, max_length=CUSTOM_FIELD_DESCRIPTION_MAX_CHARS,
+                                    examples=["The subscribed plan"])
+    dataType: CustomFieldType = Field(
+        examples=["list"],
+        description="respond.io's types and `phone` (E.164). A `time` value is `HH:MM` or "
+        "`HH:MM:SS` (24-hour), kept as `HH:MM` when its seconds are zero",
+    )
+    allowedValues: list[str] | None = Field(
+        default=None, examples=[["gold", "silver"]],
+        description="The options of a `list` field (required for it; empty or null otherwise)",
+    )
+
+
+class CustomFieldList(BaseModel):
+    """One page of custom field definitions, by id."""
+
+    items: list[CustomFieldDefinition]
+    pagination: Pagination
 
 
 class FieldOrder(BaseModel):

@@ -22,9 +22,9 @@ from tests.fixtures.stack import JointFixture
 from tests.support.events import EventTap
 
 CUSTOM_FIELDS = (
-    {"name": "Score", "type": "number"},
-    {"name": "Notes", "type": "text"},
-    {"name": "Plan", "type": "list", "options": ["gold", "silver"]},
+    {"name": "Score", "dataType": "number"},
+    {"name": "Notes", "dataType": "text"},
+    {"name": "Plan", "dataType": "list", "allowedValues": ["gold", "silver"]},
 )
 #: What the gateway refuses a body for: (bytes, status, words the message names).
 NOT_JSON: tuple[tuple[bytes, int, tuple[str, ...]], ...] = (
@@ -160,7 +160,7 @@ async def test_lone_surrogates_are_422_naming_the_field(ws: Workspace) -> None:
         ("POST", "/v2/space/tag", {"name": bad}, "name"),
         ("PUT", "/v2/space/tag", {"currentName": "vip", "name": bad}, "name"),
         ("DELETE", "/v2/space/tag", {"name": bad}, "name"),
-        ("POST", "/v2/space/custom_field", {"name": bad, "type": "text"}, "name"),
+        ("POST", "/v2/space/custom_field", {"name": bad, "dataType": "text"}, "name"),
         ("PUT", "/v2/space/contact_field_order", {"fields": [bad]}, "fields[0]"),
     ]
     async with Unchanged(ws, cid):
@@ -262,11 +262,13 @@ async def test_control_characters_are_422_except_tab_and_line_ends_in_multi_line
         ("POST", "/v2/space/tag", {"name": "ok", "description": "a\u0000"}, "description",
          "U+0000"),
         ("PUT", "/v2/space/tag", {"currentName": "vip", "emoji": "\u0007"}, "emoji", "U+0007"),
-        ("POST", "/v2/space/custom_field", {"name": "a\u0000b", "type": "text"}, "name", "a"),
+        ("POST", "/v2/space/custom_field", {"name": "a\u0000b", "dataType": "text"}, "name",
+         "a"),
         ("POST", "/v2/space/custom_field",
-         {"name": "Tier", "type": "list", "options": ["a\u0000b"]}, "options", "U+0000"),
+         {"name": "Tier", "dataType": "list", "allowedValues": ["a\u0000b"]}, "allowedValues",
+         "U+0000"),
         ("POST", "/v2/space/custom_field",
-         {"name": "Tier", "type": "text", "description": "\u0000"}, "description", "U+0000"),
+         {"name": "Tier", "dataType": "text", "description": "\u0000"}, "description", "U+0000"),
     ]
     async with Unchanged(ws, cid):
         for method, path, body, field, shown in calls:

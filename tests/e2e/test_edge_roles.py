@@ -77,7 +77,7 @@ BODIES: dict[str, BodyFor] = {
     "create_tag": lambda ws: _constant({"name": fresh("tag")}),
     "update_tag": _rename_body,
     "delete_tag": _delete_tag_body,
-    "create_custom_field": lambda ws: _constant({"name": fresh("Field"), "type": "text"}),
+    "create_custom_field": lambda ws: _constant({"name": fresh("Field"), "dataType": "text"}),
     "set_field_order": lambda ws: _constant({"fields": []}),
 }
 #: Routes whose ``{identifier}`` names a contact to create, not an existing one.
@@ -162,13 +162,14 @@ async def test_agents_assign_create_on_assign_and_remove_tags_but_not_the_catalo
     for method, path, body in (("PUT", "/v2/space/tag", {"currentName": name, "name": "x"}),
                                ("DELETE", "/v2/space/tag", {"name": name}),
                                ("POST", "/v2/space/tag", {"name": "other"}),
-                               ("POST", "/v2/space/custom_field", {"name": "F", "type": "text"}),
+                               ("POST", "/v2/space/custom_field",
+                                {"name": "F", "dataType": "text"}),
                                ("PUT", "/v2/space/contact_field_order", {"fields": []})):
         answer = await ws.agent.request(method, path, json=body)
         assert answer.status_code == 403, answer.text
         assert "agent" in answer.json()["message"]
     assert {t["name"] for t in (await ws.owner.get("/v2/space/tag")).json()} == catalog
-    assert (await ws.owner.get("/v2/space/custom_field")).json() == []
+    assert (await ws.owner.get("/v2/space/custom_field")).json()["items"] == []
 
 
 async def test_the_owning_service_refuses_a_disallowed_role_on_its_own(

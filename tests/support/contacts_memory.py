@@ -459,13 +459,17 @@ class MemoryCatalogStore:
     async def create_custom_field(
         self, workspace_id: str, defn: CustomFieldDefinition, session: Session
     ) -> None:
-        """Add a definition; 409 when the name is taken."""
+        """Add a definition; 409 when its name or slug is taken."""
         _in_transaction(session)
         doc = self._settings.setdefault(workspace_id, {"_id": workspace_id})
         defs = doc.setdefault("custom_fields", [])
-        if any(d["name"] == defn.name for d in defs):
+        if any(d["name"] == defn.name or d.get("slug") == defn.slug for d in defs):
             raise Conflict.for_value("name", defn.name, "is already a custom field")
         defs.append(defn.model_dump())
+
+    async def next_custom_field_id(self, workspace_id: str) -> int:
+        """Allocate the workspace's next custom field id."""
+        return self._next(workspace_id, "custom_field")
 
     async def set_field_order(self, workspace_id: str, fields: list[str], session: Session) -> None:
         """Save the details-view order."""

@@ -3,31 +3,48 @@
 Values are stored under `custom_fields.<name>` with the definition's exact name (names match
 case-sensitively). Names may use letters, digits, space, `_` and `-`, so they are safe as
 MongoDB keys, and may not reuse a standard field's API name.
+
+Definitions are shaped as respond.io's (`id`, `name`, `slug`, `description`, `dataType`,
+`allowedValues`; API names by alias): the id is an integer per workspace, the slug a
+machine name unique in the workspace — given (letters, digits, `_`; lower-cased) or derived
+from the name (lower-cased, spaces and `-` as `_`). Types are respond.io's (text, list,
+checkbox, email, number, url, date, time) and `phone`. A `time` value is a time of day
+written `HH:MM` or `HH:MM:SS` (24-hour, ASCII digits), stored as `HH:MM` when its seconds
+are zero, so stored times compare correctly as text.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left, bisect_right
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.contacts.domain.errors import InvalidValue
+from services.contacts.domain.errors import Conflict, InvalidValue, show
 from services.contacts.domain.fields import (
     check_text,
     normalize_email,
     normalize_phone,
     normalize_url,
 )
-from shared.api.space import CustomFieldType
+from shared.api.space import (
+    CUSTOM_FIELD_DESCRIPTION_MAX_CHARS,
+    CUSTOM_FIELD_NAME_MAX_CHARS,
+    CUSTOM_FIELD_SLUG_MAX_CHARS,
+    CustomFieldType,
+)
 
 TEXT_MAX_CHARS = 10_000
-NAME_MAX_CHARS = 100
-DESCRIPTION_MAX_CHARS = 500
+NAME_MAX_CHARS = CUSTOM_FIELD_NAME_MAX_CHARS
+DESCRIPTION_MAX_CHARS = CUSTOM_FIELD_DESCRIPTION_MAX_CHARS
 _NAME = re.compile(r"^[\w \-]+$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?$", re.ASCII)
+_SLUG = re.compile(r"^\w+$")
+SLUG_MAX_CHARS = CUSTOM_FIELD_SLUG_MAX_CHARS
 #: Integers a number field holds: those every JSON reader (JavaScript's too) reads exactly.
 #: Beyond, a number is a 64-bit float: send it with a decimal point or an exponent.
 NUMBER_INTEGER_MAX = 2**53 - 1
@@ -41,14 +58,49 @@ RESERVED_NAMES = frozenset(
 
 
 class CustomFieldDefinition(BaseModel):
-    """One custom field of a workspace: its name, value type and, for lists, its options."""
+    """One custom field of a workspace: its id, name, slug, value type and, for lists, its
+    options (API names by alias: `dataType`, `allowedValues`)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True
+    )
 
+    #: Integer per workspace; 0 until the catalog stores the definition.
+    id: int = 0
     name: str
-    type: CustomFieldType
-    options: list[str] = []
+    #: Set from the name when not given.
+    slug: str = ""
+    type: CustomFieldType = Field(alias="dataType")
+    options: list[str] = Field(default=[], alias="allowedValues")
     description: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_slug(cls, data: Any) -> Any:
+        # No slug (absent, null, ""): the name's, lower-cased, spaces and "-" as "_" (a name
+        # is letters, digits, " ", "_", "-": its slug is a valid one).
+        if isinstance(data, dict) and not data.get("slug") and isinstance(data.get("name"), str):
+            data = {**data, "slug": re.sub(r"[ \-]", "_", data["name"].strip().lower())}
+        return data
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: object) -> object:
+        return [] if value is None else value
+
+    @field_validator("slug")
+    @classmethod
+    def _check_slug(cls, slug: str) -> str:
+        if not (len(slug) <= SLUG_MAX_CHARS and _SLUG.match(slug)):
+            raise InvalidValue.for_value(
+                "slug", slug, f"must be 1-{SLUG_MAX_CHARS} letters, digits or '_'"
+            )
+        return slug.lower()
 
     @field_validator("name")
     @classmethod
@@ -78,18 +130,54 @@ class CustomFieldDefinition(BaseModel):
         if self.type != "list":
             if self.options:
                 raise InvalidValue.for_value(
-                    "options", self.options, f"are only allowed for type list, not {self.type}"
+                    "allowedValues", self.options,
+                    f"are only allowed for dataType list, not {self.type}",
                 )
             return self
         if not self.options:
-            raise InvalidValue("options: a list field needs at least one option", field="options")
+            raise InvalidValue(
+                "allowedValues: a list field needs at least one value", field="allowedValues"
+            )
         if len(set(self.options)) != len(self.options):
-            raise InvalidValue.for_value("options", self.options, "must be unique")
+            raise InvalidValue.for_value("allowedValues", self.options, "must be unique")
         if any(not option.strip() for option in self.options):
-            raise InvalidValue.for_value("options", self.options, "must not be blank")
+            raise InvalidValue.for_value("allowedValues", self.options, "must not be blank")
         for option in self.options:
-            check_text(option, field="options")
+            check_text(option, field="allowedValues")
         return self
+
+
+def ensure_custom_field_free(
+    defs: list[CustomFieldDefinition], defn: CustomFieldDefinition
+) -> None:
+    """A new definition's name and slug must not be another field's (409)."""
+    for other in defs:
+        if other.name == defn.name:
+            raise Conflict.for_value("name", defn.name, "is already a custom field")
+        if other.slug == defn.slug:
+            raise Conflict.for_value(
+                "slug", defn.slug, f"is already the slug of custom field {show(other.name)}"
+            )
+
+
+def page_of_fields(
+    defs: list[CustomFieldDefinition], *, limit: int, after: int | None, before: int | None
+) -> tuple[list[CustomFieldDefinition], bool, bool]:
+    """One page of definitions by id (creation order): those after the id `after` (the next
+    page), or before the id `before` (the previous one); with whether pages lie beyond it on
+    each side (next, previous)."""
+    ordered = sorted(defs, key=lambda d: d.id)
+    ids = [d.id for d in ordered]
+    if after is not None:
+        start = bisect_right(ids, after)
+        end = start + limit
+    elif before is not None:
+        end = bisect_left(ids, before)
+        start = max(0, end - limit)
+    else:
+        start, end = 0, limit
+    rows = ordered[start:end]
+    return rows, bool(rows) and end < len(ordered), bool(rows) and start > 0
 
 
 def validate_custom_value(
@@ -110,6 +198,8 @@ def validate_custom_value(
             return _number(value, field=field)
         case "date":
             return _iso_date(value, field=field)
+        case "time":
+            return time_of_day(value, field=field)
         case "list":
             if not isinstance(value, str) or value not in defn.options:
                 raise InvalidValue.for_value(field, value, f"is not one of {defn.options}")
@@ -167,6 +257,16 @@ def bounded_number(number: int | float, *, field: str, value: object) -> int | f
             "larger number with a decimal point or an exponent (a 64-bit float)"
         )
     return number
+
+
+def time_of_day(value: Any, *, field: str) -> str:
+    """A time of day written `HH:MM` or `HH:MM:SS` (24-hour), stored as `HH:MM` when its
+    seconds are zero (so stored times compare correctly as text)."""
+    found = _TIME.match(value) if isinstance(value, str) else None
+    if found is None:
+        raise InvalidValue.for_value(field, value, "is not a time of day written HH:MM[:SS]")
+    hours, minutes, seconds = found.groups()
+    return f"{hours}:{minutes}" if seconds in (None, "00") else f"{hours}:{minutes}:{seconds}"
 
 
 def _iso_date(value: Any, *, field: str) -> str:

@@ -12,6 +12,8 @@ Decisions:
 - `isEqualTo` / `hasAnyOf` compare exactly, except emails (lower-cased, as stored in
   email_key) and phones, countries and languages (normalised like stored values).
 - `exists` means set and not empty; `doesNotExist` means missing, null or empty.
+- Time custom fields (`HH:MM[:SS]`) take isEqualTo, isGreaterThan, isLessThan, … with a
+  time of day, compared as stored (`custom_fields.time_of_day`).
 - Timestamps are unix seconds or ISO 8601; an ISO value without offset is read in the
   query's `timezone` (an IANA name, matched case-insensitively: respond.io's clients send
   `"utc"`; the query keeps the canonical spelling, `UTC`), else UTC. On date custom
@@ -48,6 +50,7 @@ from services.contacts.domain.custom_fields import (
     CustomFieldDefinition,
     bounded_number,
     number_of_text,
+    time_of_day,
     validate_custom_value,
 )
 from services.contacts.domain.errors import InvalidValue
@@ -91,7 +94,7 @@ _PHONE_PUNCTUATION = re.compile(r"[\s().\-]")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$", re.ASCII)
 _CUSTOM_NAME = re.compile(r"^[\w \-]{1,100}$")
 _TAG_TESTS: dict[str, q.Test] = {"hasAnyOf": "one_of", "hasAllOf": "all_of", "hasNoneOf": "none_of"}
-_ORDERED_KINDS = {"id", "timestamp", "number", "date", "any"}
+_ORDERED_KINDS = {"id", "timestamp", "number", "date", "time", "any"}
 _TIMESTAMP_KINDS = {"timestamp", "date", "any"}
 
 
@@ -394,7 +397,7 @@ def _field(
     defn = context.defs.get(name)
     if defn is None:
         raise InvalidValue.for_value(path, name, "is not a contact field")
-    kind = {"number": "number", "date": "date"}.get(defn.type, "custom")
+    kind = {"number": "number", "date": "date", "time": "time"}.get(defn.type, "custom")
     return q.FieldRef(name, custom=True), kind, defn
 
 
@@ -453,6 +456,8 @@ def _bound(value: Any, *, kind: str, path: str, context: _Context) -> Any:
         return _moment(value, path=path, zone=context.zone)
     if kind == "date":
         return _day(_moment(value, path=path, zone=context.zone), context.zone)
+    if kind == "time":  # stored times compare as text (custom_fields.time_of_day)
+        return time_of_day(value, field=path)
     if kind == "any" and isinstance(value, str):
         try:
             return _number(value, path=path, integer=False)

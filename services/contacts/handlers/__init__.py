@@ -33,6 +33,7 @@ HANDLERS: dict[type[Message[Any]], Handler] = {
     commands.UpdateTag: catalog.update_tag,
     commands.DeleteTag: catalog.delete_tag,
     commands.ListCustomFields: catalog.list_custom_fields,
+    commands.GetCustomField: catalog.get_custom_field,
     commands.CreateCustomField: catalog.create_custom_field,
     commands.GetFieldOrder: catalog.get_field_order,
     commands.SetFieldOrder: catalog.set_field_order,

@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from services.contacts.domain.contact import Contact
-from services.contacts.domain.custom_fields import CustomFieldDefinition
+from services.contacts.domain.custom_fields import (
+    CustomFieldDefinition,
+    ensure_custom_field_free,
+    page_of_fields,
+)
+from services.contacts.domain.errors import NotFound
 from services.contacts.domain.field_order import validate_field_order
 from services.contacts.domain.permissions import ensure_may_change_settings
 from services.contacts.domain.tags import (
@@ -21,7 +26,9 @@ from services.contacts.domain.tags import (
 from services.contacts.handlers.commands import (
     CreateCustomField,
     CreateTag,
+    CustomFieldPage,
     DeleteTag,
+    GetCustomField,
     GetFieldOrder,
     ListCustomFields,
     ListTags,
@@ -29,7 +36,7 @@ from services.contacts.handlers.commands import (
     UpdateTag,
 )
 from services.contacts.handlers.deps import Deps
-from services.contacts.handlers.steps import ordered_custom_fields, save_tags
+from services.contacts.handlers.steps import save_tags
 from shared.unit_of_work import Transaction
 
 
@@ -148,22 +155,39 @@ async def _rewrite_tag(
 
 
 # custom fields and the field order -----------------------------------------------------------
-async def list_custom_fields(query: ListCustomFields, deps: Deps) -> list[CustomFieldDefinition]:
-    """Custom field definitions in the details-view order."""
-    return await ordered_custom_fields(deps, query.caller.workspace_id)
+async def list_custom_fields(query: ListCustomFields, deps: Deps) -> CustomFieldPage:
+    """A page of custom field definitions by id (creation order)."""
+    defs = await deps.catalog.custom_fields(query.caller.workspace_id)
+    rows, has_next, has_previous = page_of_fields(
+        defs, limit=query.limit, after=query.after, before=query.before
+    )
+    return CustomFieldPage(custom_fields=rows, has_next=has_next, has_previous=has_previous)
+
+
+async def get_custom_field(query: GetCustomField, deps: Deps) -> CustomFieldDefinition:
+    """One custom field definition by id (404 when the workspace has none with it)."""
+    for defn in await deps.catalog.custom_fields(query.caller.workspace_id):
+        if defn.id == query.custom_field_id:
+            return defn
+    raise NotFound.for_value(
+        "id", query.custom_field_id, "is not a custom field of this workspace"
+    )
 
 
 async def create_custom_field(command: CreateCustomField, deps: Deps) -> CustomFieldDefinition:
-    """Define a custom field (owners, managers)."""
+    """Define a custom field (owners, managers); 409 when its name or slug is taken."""
     ensure_may_change_settings(command.caller.role, what="custom fields")
+    workspace = command.caller.workspace_id
+    # Taken outside the transaction, like contact ids: a refused create leaves a gap.
+    field_id = await deps.catalog.next_custom_field_id(workspace)
+    defn = command.definition.model_copy(update={"id": field_id})
 
     async def work(tx: Transaction) -> None:
-        await deps.catalog.create_custom_field(
-            command.caller.workspace_id, command.definition, tx.session
-        )
+        ensure_custom_field_free(await deps.catalog.custom_fields(workspace, tx.session), defn)
+        await deps.catalog.create_custom_field(workspace, defn, tx.session)
 
     await deps.uow.run(work)
-    return command.definition
+    return defn
 
 
 async def get_field_order(query: GetFieldOrder, deps: Deps) -> list[str]:

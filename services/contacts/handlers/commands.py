@@ -77,10 +77,31 @@ class ListTags(Message[list[Tag]]):
 
 
 @dataclass(frozen=True)
-class ListCustomFields(Message[list[CustomFieldDefinition]]):
-    """Custom field definitions in the details-view order."""
+class CustomFieldPage:
+    """One page of custom field definitions, by id."""
+
+    custom_fields: list[CustomFieldDefinition]
+    has_next: bool
+    has_previous: bool
+
+
+@dataclass(frozen=True)
+class ListCustomFields(Message[CustomFieldPage]):
+    """A page of custom field definitions by id (creation order)."""
 
     caller: Caller
+    limit: int = 10
+    #: The next page: definitions with ids above `after`; the previous page: below `before`.
+    after: int | None = None
+    before: int | None = None
+
+
+@dataclass(frozen=True)
+class GetCustomField(Message[CustomFieldDefinition]):
+    """One custom field definition by id."""
+
+    caller: Caller
+    custom_field_id: int
 
 
 @dataclass(frozen=True)

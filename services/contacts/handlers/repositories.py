@@ -181,10 +181,14 @@ class CatalogRepository(Protocol):
         """Definitions in the order they were created."""
         ...
 
+    async def next_custom_field_id(self, workspace_id: str) -> int:
+        """Allocate the workspace's next custom field id (outside transactions; never reused)."""
+        ...
+
     async def create_custom_field(
         self, workspace_id: str, defn: CustomFieldDefinition, session: Session
     ) -> None:
-        """Add a definition; `Conflict` when the name is taken."""
+        """Add a definition (with its id); `Conflict` when its name or slug is taken."""
         ...
 
     async def set_field_order(self, workspace_id: str, fields: list[str], session: Session) -> None:

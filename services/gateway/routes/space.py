@@ -4,10 +4,13 @@ workspace setting, for owners and managers (agents still assign tags to contacts
 
 from __future__ import annotations
 
-from services.gateway.routing import Route
+from services.gateway.routing import QueryParam, Route
+from shared.api.contacts import CONTACT_ID_MAX
 from shared.api.roles import MANAGERS
 from shared.api.space import (
     CustomFieldDefinition,
+    CustomFieldInput,
+    CustomFieldList,
     Done,
     FieldOrder,
     Tag,
@@ -18,6 +21,15 @@ from shared.api.space import (
 from shared.topology import CONTACTS
 
 OWNER = CONTACTS.name
+#: respond.io's pagination: `limit`, `cursorId` (and `beforeId`, the `previous` links').
+PAGE = (
+    QueryParam(name="limit", annotation=int, default=10, ge=1, le=100,
+               description="Definitions per page", example=10),
+    QueryParam(name="cursorId", annotation=int | None, ge=1, le=CONTACT_ID_MAX, example=4,
+               description="Next page: definitions with ids above this one"),
+    QueryParam(name="beforeId", annotation=int | None, ge=1, le=CONTACT_ID_MAX, example=5,
+               description="Previous page: definitions with ids below this one"),
+)
 
 ROUTES: tuple[Route, ...] = (
     Route(method="GET", path="/v2/space/tag", service=OWNER, name="list_tags",
@@ -40,14 +52,19 @@ ROUTES: tuple[Route, ...] = (
           description="Delete a tag from the catalog and from every contact carrying it.",
           answer=Done, body=TagDeletion, body_example={"name": "vip"}, roles=MANAGERS),
     Route(method="GET", path="/v2/space/custom_field", service=OWNER, name="list_custom_fields",
-          summary="Custom field definitions",
-          description="Every custom field definition of the workspace, in details-view order.",
-          answer=list[CustomFieldDefinition]),
+          summary="List custom field definitions (cursor pagination)",
+          description="The workspace's custom field definitions by id (creation order). The "
+          "details view's order is `GET /v2/space/contact_field_order`.",
+          answer=CustomFieldList, query=PAGE),
+    Route(method="GET", path="/v2/space/custom_field/{id}", service=OWNER,
+          name="get_custom_field", summary="Get a custom field definition",
+          description="The custom field definition with this id (404 when there is none).",
+          answer=CustomFieldDefinition),
     Route(method="POST", path="/v2/space/custom_field", service=OWNER,
           name="create_custom_field", summary="Define a custom field (owner, manager)",
-          description="Add a custom field definition (409 if the name exists).",
-          answer=CustomFieldDefinition, status_code=201, body=CustomFieldDefinition,
-          roles=MANAGERS),
+          description="Add a custom field definition (409 if its name or slug exists); the "
+          "answer carries its id.",
+          answer=CustomFieldDefinition, status_code=201, body=CustomFieldInput, roles=MANAGERS),
     Route(method="GET", path="/v2/space/contact_field_order", service=OWNER,
           name="get_field_order", summary="The details-view field order",
           description="Standard and custom fields in the order the contact details view shows "

@@ -10,49 +10,83 @@ from tests.support.events import EventTap
 
 #: One definition per type, with a valid value (and its stored form) and an invalid value.
 FIELDS: list[tuple[dict[str, Any], Any, Any, Any]] = [
-    ({"name": "Nickname", "type": "text", "description": "What they like to be called"},
+    ({"name": "Nickname", "dataType": "text", "description": "What they like to be called"},
      "Annie", "Annie", 42),
-    ({"name": "Score", "type": "number"}, "42.5", 42.5, "forty"),
-    ({"name": "Birthday", "type": "date"}, "1990-02-28", "1990-02-28", "1990-02-30"),
-    ({"name": "Plan", "type": "list", "options": ["gold", "silver"]}, "gold", "gold", "bronze"),
-    ({"name": "Vip", "type": "checkbox"}, True, True, "yes"),
-    ({"name": "Work email", "type": "email"}, "Ann@Work.example", "Ann@Work.example", "ann@"),
-    ({"name": "Work phone", "type": "phone"}, "06 12 34 56 78", "+33612345678", "+33 12"),
-    ({"name": "Website", "type": "url"}, "https://ann.example.com", "https://ann.example.com",
+    ({"name": "Score", "dataType": "number"}, "42.5", 42.5, "forty"),
+    ({"name": "Birthday", "dataType": "date"}, "1990-02-28", "1990-02-28", "1990-02-30"),
+    ({"name": "Plan", "dataType": "list", "allowedValues": ["gold", "silver"]}, "gold", "gold",
+     "bronze"),
+    ({"name": "Vip", "dataType": "checkbox"}, True, True, "yes"),
+    ({"name": "Work email", "dataType": "email"}, "Ann@Work.example", "Ann@Work.example", "ann@"),
+    ({"name": "Work phone", "dataType": "phone"}, "06 12 34 56 78", "+33612345678", "+33 12"),
+    ({"name": "Website", "dataType": "url"}, "https://ann.example.com", "https://ann.example.com",
      "ann.example.com"),
+    ({"name": "Call at", "dataType": "time"}, "09:30:00", "09:30", "9:30"),
 ]
 
 
-async def _define_all(ws: Workspace) -> None:
+async def _define_all(ws: Workspace) -> list[dict[str, Any]]:
+    """Define every field of FIELDS; their definitions as answered."""
+    made = []
     for definition, *_ in FIELDS:
         answer = await ws.owner.post("/v2/space/custom_field", json=definition)
         assert answer.status_code == 201, answer.text
-        assert answer.json() == {"options": [], "description": None, **definition}
+        made.append(answer.json())
+    return made
+
+
+async def _all_definitions(ws: Workspace, limit: int) -> list[dict[str, Any]]:
+    """Every definition, following the `next` links from the first page."""
+    found: list[dict[str, Any]] = []
+    url: str | None = f"/v2/space/custom_field?limit={limit}"
+    while url is not None:
+        answer = await ws.agent.get(url)
+        assert answer.status_code == 200, answer.text
+        page = answer.json()
+        assert len(page["items"]) <= limit
+        found += page["items"]
+        url = page["pagination"]["next"]
+    return found
 
 
 async def test_definitions_of_every_type(ws: Workspace) -> None:
-    await _define_all(ws)
-    answer = await ws.agent.get("/v2/space/custom_field")
-    assert answer.status_code == 200, answer.text
-    assert [d["name"] for d in answer.json()] == [d["name"] for d, *_ in FIELDS]
-    assert answer.json()[3]["options"] == ["gold", "silver"]
+    made = await _define_all(ws)
+    ids = [d["id"] for d in made]
+    assert ids == list(range(1, len(FIELDS) + 1))  # integers per workspace
+    for definition, answered in zip([d for d, *_ in FIELDS], made, strict=True):
+        assert answered == {
+            "id": answered["id"], "name": definition["name"],
+            "slug": definition["name"].lower().replace(" ", "_"),
+            "description": definition.get("description"), "dataType": definition["dataType"],
+            "allowedValues": definition.get("allowedValues")}
+    assert await _all_definitions(ws, 4) == made  # by id, paginated like the contact list
+    for definition in made:
+        answer = await ws.agent.get(f"/v2/space/custom_field/{definition['id']}")
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == definition
+    assert_error(await ws.agent.get("/v2/space/custom_field/999"), 404, "999")
 
     duplicate = await ws.owner.post("/v2/space/custom_field", json={"name": "Plan",
-                                                                    "type": "text"})
+                                                                    "dataType": "text"})
     assert_error(duplicate, 409, "name", "Plan")
+    same_slug = await ws.owner.post("/v2/space/custom_field", json={"name": "call-at",
+                                                                    "dataType": "text"})
+    assert_error(same_slug, 409, "slug", "call_at", "Call at")
     for bad, field in (
-        ({"name": "Colour", "type": "colour"}, "type"),
-        ({"name": "Tier", "type": "list"}, "options"),
-        ({"name": "Tier", "type": "list", "options": ["a", "a"]}, "options"),
-        ({"name": "Tier", "type": "text", "options": ["a"]}, "options"),
-        ({"name": "email", "type": "text"}, "name"),
-        ({"name": "a.b", "type": "text"}, "name"),
-        ({"name": "Tier"}, "type"),
-        ({"name": "Tier", "type": "text", "extra": 1}, "extra"),
+        ({"name": "Colour", "dataType": "colour"}, "dataType"),
+        ({"name": "Tier", "dataType": "list"}, "allowedValues"),
+        ({"name": "Tier", "dataType": "list", "allowedValues": ["a", "a"]}, "allowedValues"),
+        ({"name": "Tier", "dataType": "text", "allowedValues": ["a"]}, "allowedValues"),
+        ({"name": "email", "dataType": "text"}, "name"),
+        ({"name": "a.b", "dataType": "text"}, "name"),
+        ({"name": "Tier"}, "dataType"),
+        ({"name": "Tier", "dataType": "text", "slug": "a.b"}, "slug"),
+        ({"name": "Tier", "dataType": "text", "extra": 1}, "extra"),
+        ({"name": "Tier", "type": "text"}, "type"),  # respond.io's names only
+        ({"name": "Tier", "dataType": "text", "id": 3}, "id"),
     ):
         assert_error(await ws.owner.post("/v2/space/custom_field", json=bad), 422, field)
-    answer = await ws.owner.get("/v2/space/custom_field")
-    assert len(answer.json()) == len(FIELDS)
+    assert await _all_definitions(ws, 100) == made
 
 
 async def test_values_are_validated_against_the_definitions(ws: Workspace,
@@ -119,8 +153,8 @@ async def test_field_order_get_and_put(ws: Workspace) -> None:
     assert sorted(saved) == sorted(default)  # the rest follows, nothing lost
     assert (await ws.owner.get("/v2/space/contact_field_order")).json()["fields"] == saved
 
-    # the custom fields of definitions and contacts follow the order
-    customs = [d["name"] for d in (await ws.owner.get("/v2/space/custom_field")).json()]
+    # the custom fields of contacts follow the order (the definitions list is by id)
+    customs = [f for f in saved if f in {d["name"] for d, *_ in FIELDS}]
     assert customs[:2] == ["Plan", "Vip"]
     cid = await ws.create("email:ann@example.com")
     assert [f["name"] for f in (await ws.get(cid))["custom_fields"]] == customs

@@ -9,8 +9,8 @@ from tests.support.events import EventTap
 
 async def test_one_event_per_change_and_none_for_no_ops(ws: Workspace, tap: EventTap) -> None:
     users = await ws.user_ids()
-    answer = await ws.owner.post("/v2/space/custom_field", json={"name": "Plan", "type": "list",
-                                                                 "options": ["gold", "silver"]})
+    answer = await ws.owner.post("/v2/space/custom_field", json={
+        "name": "Plan", "dataType": "list", "allowedValues": ["gold", "silver"]})
     assert answer.status_code == 201, answer.text
     cid = await ws.create("email:ann@example.com", {"firstName": "Ann"})
 

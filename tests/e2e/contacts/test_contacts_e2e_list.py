@@ -58,9 +58,9 @@ PR = "+1 787 234 5678"
 
 
 async def _define(ws: Workspace) -> None:
-    for definition in ({"name": "Score", "type": "number"},
-                       {"name": "Plan", "type": "list", "options": ["gold", "silver"]},
-                       {"name": "Renewal", "type": "date"}):
+    for definition in ({"name": "Score", "dataType": "number"},
+                       {"name": "Plan", "dataType": "list", "allowedValues": ["gold", "silver"]},
+                       {"name": "Renewal", "dataType": "date"}):
         answer = await ws.owner.post("/v2/space/custom_field", json=definition)
         assert answer.status_code == 201, answer.text
 

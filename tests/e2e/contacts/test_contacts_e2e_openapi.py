@@ -26,6 +26,7 @@ ROUTES = [
     ("/v2/space/tag", "delete"),
     ("/v2/space/custom_field", "get"),
     ("/v2/space/custom_field", "post"),
+    ("/v2/space/custom_field/{id}", "get"),
     ("/v2/space/contact_field_order", "get"),
     ("/v2/space/contact_field_order", "put"),
 ]
@@ -104,3 +105,32 @@ async def test_openapi_lists_every_contact_route_with_examples(system: JointFixt
     assert {"limit", "cursorId"} <= set(params), set(params)
     assert (params["limit"]["schema"]["minimum"], params["limit"]["schema"]["maximum"]) == (1, 100)
     assert params["limit"]["schema"]["default"] == 10
+
+    # respond.io's shapes (issue 7): integer ids, colorCode, dataType/allowedValues, lifecycle
+    schemas = doc["components"]["schemas"]
+    contact = _resolve(doc, schemas["Contact"])
+    assert "lifecycle" in contact["properties"]
+    category = _resolve(doc, listing["requestBody"]["content"]["application/json"]["schema"])
+    condition = str(category)
+    assert "lifecycle" in condition and "contactTag" in condition
+    tag_ops = doc["paths"]["/v2/space/tag"]
+    for method in ("post", "put"):
+        body = tag_ops[method]["requestBody"]["content"]["application/json"]["schema"]
+        assert "colorCode" in body["properties"] and "colour" not in body["properties"]
+    assert set(_resolve(doc, schemas["Tag"])["properties"]) == {
+        "id", "name", "description", "emoji", "colorCode"}
+    deleted = _resolve(doc, tag_ops["delete"]["responses"]["200"]["content"])
+    assert set(deleted["application/json"]["schema"]["properties"]) == {"code", "message"}
+    fields = _resolve(doc, doc["paths"]["/v2/space/custom_field"]["get"])
+    assert {"limit", "cursorId"} <= {p["name"] for p in fields["parameters"]}
+    page = fields["responses"]["200"]["content"]["application/json"]["schema"]
+    assert set(page["properties"]) == {"items", "pagination"}
+    assert set(page["properties"]["items"]["items"]["properties"]) == {
+        "id", "name", "slug", "description", "dataType", "allowedValues"}
+    one = _resolve(doc, doc["paths"]["/v2/space/custom_field/{id}"]["get"])
+    (param,) = [p for p in one["parameters"] if p["name"] == "id"]
+    assert param["schema"]["type"] == "integer" and param["schema"]["minimum"] == 1
+    created = doc["paths"]["/v2/space/custom_field"]["post"]["requestBody"]
+    body = created["content"]["application/json"]["schema"]
+    assert {"name", "slug", "description", "dataType", "allowedValues"} == set(body["properties"])
+    assert "time" in str(body["properties"]["dataType"])

@@ -438,6 +438,18 @@ class CatalogRepositoryContract:
         assert await cat.custom_fields(ws) == [tier, age]
         assert await cat.custom_fields(backend.other_ws) == []
 
+    async def test_custom_fields_keep_their_ids_and_unique_slugs(self, backend: Backend) -> None:
+        cat, ws = backend.catalog, backend.ws
+        ids = [await cat.next_custom_field_id(ws) for _ in range(2)]
+        assert ids == [1, 2] and await cat.next_custom_field_id(backend.other_ws) == 1
+        at = CustomFieldDefinition(id=2, name="Call at", type="time", description="Best time")
+        await backend.write(lambda s: cat.create_custom_field(ws, at, s))
+        with pytest.raises(Conflict):  # another name, the same slug
+            await backend.write(lambda s: cat.create_custom_field(
+                ws, CustomFieldDefinition(id=3, name="call-at", type="text"), s))
+        assert await cat.custom_fields(ws) == [at]
+        assert (at.id, at.slug) == (2, "call_at")
+
     async def test_the_field_order_is_saved_beside_the_custom_fields(
         self, backend: Backend
     ) -> None:

@@ -99,9 +99,9 @@ def test_catalog_texts_refuse_control_characters() -> None:
     assert refused(parse_model, Tag, {"name": "t", "description": "\x00"}).startswith(
         "description: ")
     assert parse_model(Tag, {"name": "t", "description": "a\n\tb"}).description == "a\n\tb"
-    definition = {"name": "Tier", "type": "list", "options": ["a\x00"]}
-    assert refused(parse_model, CustomFieldDefinition, definition).startswith("options: ")
-    definition = {"name": "Tier", "type": "text", "description": "\x1b"}
+    definition = {"name": "Tier", "dataType": "list", "allowedValues": ["a\x00"]}
+    assert refused(parse_model, CustomFieldDefinition, definition).startswith("allowedValues: ")
+    definition = {"name": "Tier", "dataType": "text", "description": "\x1b"}
     assert refused(parse_model, CustomFieldDefinition, definition).startswith("description: ")
 
 
@@ -191,7 +191,7 @@ async def test_only_owners_and_managers_change_the_workspace_settings() -> None:
         lambda caller: create_tag_command(caller, {"name": "gold"}),
         lambda caller: update_tag_command(caller, {"currentName": "vip", "name": "VIP!"}),
         lambda caller: delete_tag_command(caller, {"name": "gold"}),
-        lambda caller: create_custom_field_command(caller, {"name": "Plan", "type": "text"}),
+        lambda caller: create_custom_field_command(caller, {"name": "Plan", "dataType": "text"}),
         lambda caller: set_field_order_command(caller, {"fields": ["email"]}),
     ]
     for change in settings_changes:
@@ -199,7 +199,7 @@ async def test_only_owners_and_managers_change_the_workspace_settings() -> None:
             await contacts.handle(change(agent))
         assert "'agent'" in caught.value.message and caught.value.status == 403
     assert [t.name for t in await contacts.handle(ListTags(caller=owner))] == ["vip"]
-    assert await contacts.handle(ListCustomFields(caller=owner)) == []
+    assert (await contacts.handle(ListCustomFields(caller=owner))).custom_fields == []
     manager = _caller("manager")
     for change in settings_changes:
         await contacts.handle(change(manager))
