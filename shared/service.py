@@ -50,6 +50,8 @@ class Runtime:
     #: The service's unit of work (its database, its outbox); subscribers take
     #: ``uow.for_consumer(group)``.
     uow: MongoUnitOfWork
+    #: Set once the broker and every subscriber have started (``/health`` says so until).
+    broker_started: asyncio.Event = field(default_factory=asyncio.Event)
     #: What the service's start-up hook built (its stores and use cases), by name.
     deps: dict[str, Any] = field(default_factory=dict)
 
@@ -96,12 +98,20 @@ def create_service_app(
         # member's session to expire (10 s); the outbox must not wait for that too.
         await relay.start()
         relay_task = asyncio.create_task(relay.run(), name=f"{settings.service_name}-outbox-relay")
+        # The broker in the background too: the HTTP API does not need it (events leave
+        # through the relay), so a restarted process answers at once while its subscribers
+        # rejoin their groups; /health reports Kafka down until they have.
+        broker_task = asyncio.create_task(
+            _start_broker(runtime), name=f"{settings.service_name}-broker-start"
+        )
         try:
-            await broker.start()
             log.info("%s started on %s:%s", settings.service_name, settings.http_host,
                      settings.http_port)
             yield
         finally:
+            broker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await broker_task
             relay_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await relay_task
@@ -119,7 +129,10 @@ def create_service_app(
         await get_runtime_from(app).db.command("ping")
 
     async def broker_ok() -> None:
-        if not await get_runtime_from(app).broker.ping(timeout=2.0):
+        runtime = get_runtime_from(app)
+        if not runtime.broker_started.is_set():
+            raise ConnectionError("subscribers still starting (joining their consumer groups)")
+        if not await runtime.broker.ping(timeout=2.0):
             raise ConnectionError("broker does not answer")
 
     app.include_router(health_router({"mongodb": mongo_ok, "kafka": broker_ok}))
@@ -127,6 +140,21 @@ def create_service_app(
     for router in routers:
         app.include_router(router, dependencies=internal)
     return app
+
+
+async def _start_broker(runtime: Runtime) -> None:
+    """Start the broker and its subscribers, retrying while the broker is away."""
+    for attempt in range(1, 10_000):  # bounded; a broker away for hours is an outage
+        try:
+            await runtime.broker.start()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("broker start failed (attempt %d): %r; retrying", attempt, exc)
+            await asyncio.sleep(min(5.0, 0.5 * attempt))
+        else:
+            runtime.broker_started.set()
+            return
 
 
 def get_runtime_from(app: FastAPI) -> Runtime:
