@@ -23,7 +23,7 @@ async def test_create_then_get_by_each_identifier(ws: Workspace, tap: EventTap) 
     assert by_id == {
         "id": ann, "firstName": "Ann", "lastName": "Lee", "phone": None,
         "email": "ann@example.com", "language": None, "profilePic": None, "countryCode": None,
-        "status": None, "tags": [], "assignee": None, "custom_fields": [],
+        "status": None, "tags": [], "assignee": None, "lifecycle": None, "custom_fields": [],
         "created_at": by_id["created_at"], "blocked": False,
     }
     assert before - 1 <= by_id["created_at"] <= int(time.time()) + 1
