@@ -127,7 +127,7 @@ def cmd_token(cfg: StackConfig, args: argparse.Namespace) -> int:
     elif args.action == "revoke":
         argv = ["revoke-token", args.workspace, args.token_id]
     else:
-        argv = [f"{args.action}-token", "--user", args.user]
+        argv = [f"{args.action}-token", args.workspace, "--user", args.user]
     result = _admin(cfg, *argv)
     if result.returncode != 0:
         raise StackError(f"token {args.action} failed: {result.stderr.strip() or result.stdout}")
@@ -163,7 +163,9 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     actions.add_parser("list", help="a workspace's tokens (ids only)").add_argument("workspace")
     for action, what in (("issue", "a new token for a user (older ones keep working)"),
                          ("rotate", "a new token for a user, the user's older ones revoked")):
-        actions.add_parser(action, help=what).add_argument("--user", required=True)
+        command = actions.add_parser(action, help=what)
+        command.add_argument("workspace")
+        command.add_argument("--user", required=True, help="the user's id or email")
     revoke = actions.add_parser("revoke", help="revoke one token (stops working within the "
                                 "gateway's token cache time, 10 s by default)")
     revoke.add_argument("workspace")

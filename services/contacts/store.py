@@ -18,7 +18,7 @@ Stored contact (collection `contacts`, one per contact; `to_document` / `from_do
       "country_code": str | None,           # ISO 3166-1 alpha-2
       "country_manual": bool,               # True: set by a user, never derived from the phone
       "language": str | None,               # ISO 639-1 / BCP-47, canonical case
-      "profile_pic": str | None, "assignee": str | None,
+      "profile_pic": str | None, "assignee": int | None,  # a user id
       "status": "open" | "close" | None,    # follows the conversation; read-only here
       "lifecycle": str | None,              # the lifecycle stage; None until lifecycles exist
       "blocked": bool,

@@ -42,11 +42,12 @@ async def create_workspace(
 
 async def workspace_exists(settings: MongoSettings, workspace_id: str) -> bool:
     """Whether a workspace id is known to the gateway, with tokens of the current (signed)
-    format: a demo workspace from before signed tokens is made again by ``make up``."""
+    format and users with integer ids: an older demo workspace is made again by ``make up``."""
 
     async def work(store: WorkspaceStore) -> bool:
-        return await store.workspace_exists(workspace_id) and bool(
-            [t for t in await store.tokens_of(workspace_id) if t["id"]])
+        return (await store.workspace_exists(workspace_id)
+                and bool([t for t in await store.tokens_of(workspace_id) if t["id"]])
+                and bool(await store.users_of(workspace_id, limit=1)))
 
     return await with_store(settings, work)
 
@@ -76,14 +77,16 @@ async def token_command(settings: MongoSettings, args: _Args) -> dict[str, Any] 
             if digest is None:
                 raise SystemExit(f"no token {args.token_id} in workspace {args.workspace_id}")
             return {"id": args.token_id, "status": "revoked"}
-        workspace_id = await store.workspace_of_user(str(args.user))
-        if workspace_id is None:
-            raise SystemExit(f"no user {args.user}")
+        workspace_id, ref = str(args.workspace_id), str(args.user)
+        user = await store.user(workspace_id, int(ref) if ref.isascii() and ref.isdigit()
+                                else ref)
+        if user is None:
+            raise SystemExit(f"no user {ref} in workspace {workspace_id}")
         if args.command == "issue-token":
-            issued = await store.issue_token(workspace_id=workspace_id, user_id=str(args.user))
+            issued = await store.issue_token(workspace_id=workspace_id, user_id=user["id"])
             assert issued is not None
             return issued
-        rotated = await store.rotate_token(workspace_id=workspace_id, user_id=str(args.user))
+        rotated = await store.rotate_token(workspace_id=workspace_id, user_id=user["id"])
         assert rotated is not None
         return {**rotated[0], "revoked": sorted(rotated[1].values())}
 
@@ -113,7 +116,9 @@ def main() -> None:
     listing.add_argument("workspace_id")
     for name, what in (("issue-token", "a new token for a user (older ones keep working)"),
                        ("rotate-token", "a new token for a user; the user's older ones revoked")):
-        sub.add_parser(name, help=what).add_argument("--user", required=True)
+        command = sub.add_parser(name, help=what)
+        command.add_argument("workspace_id")
+        command.add_argument("--user", required=True, help="the user's id or email")
     revoke = sub.add_parser("revoke-token", help="revoke one token of a workspace by its id")
     revoke.add_argument("workspace_id")
     revoke.add_argument("token_id")
@@ -121,7 +126,8 @@ def main() -> None:
     settings = AdminSettings()  # type: ignore[call-arg]
     if args.command == "create-workspace":
         created = asyncio.run(create_workspace(settings, name=args.name, region=args.region))
-        print(json.dumps({"workspace_id": created["workspace_id"], "tokens": created["tokens"]}))
+        print(json.dumps({"workspace_id": created["workspace_id"], "tokens": created["tokens"],
+                          "users": created["users"]}))
     elif args.command == "workspace-exists":
         assert args.workspace_id is not None
         raise SystemExit(0 if asyncio.run(workspace_exists(settings, args.workspace_id)) else 1)

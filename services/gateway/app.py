@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from services.gateway.auth import Gateway, install_rate_limit_headers
 from services.gateway.rate_limit import SharedWindowLimiter
-from services.gateway.routes import contacts, space, tokens
+from services.gateway.routes import contacts, space, tokens, users
 from services.gateway.routing import register
 from services.gateway.settings import GatewaySettings
 from services.gateway.store import RateWindows, WorkspaceStore
@@ -48,6 +48,7 @@ def build_app(settings: GatewaySettings | None = None) -> FastAPI:
             max_body_bytes=settings.max_body_bytes,
             token_key=await store.token_key(),
             token_cache_s=settings.token_cache_s,
+            public_url=settings.public_url,
             unknown_cache_s=settings.token_unknown_cache_s,
         )
         app.state.gateway = gateway
@@ -84,6 +85,7 @@ def build_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(health_router(checks))
     register(app, contacts.ROUTES, tag="contacts")
     register(app, space.ROUTES, tag="workspace")
+    app.include_router(users.router)
     app.include_router(tokens.router)
     return app
 

@@ -15,6 +15,7 @@ from services.gateway.rate_limit import Limiter, RateDecision
 from services.gateway.store import WorkspaceStore
 from services.gateway.tokens import hash_token, signed
 from services.gateway.upstream import Services
+from services.gateway.users import UserDirectory
 from shared.errors import ApiError
 from shared.internal import Caller
 
@@ -49,10 +50,21 @@ class Gateway:
     #: The key API tokens are signed with; a token without its signature is refused without
     #: a lookup. None: every token is looked up (tests with fake stores).
     token_key: bytes | None = None
+    #: The gateway's public base URL (the ``next`` / ``previous`` links of its own lists).
+    public_url: str = ""
     token_cache_s: float = TOKEN_CACHE_S
     unknown_cache_s: float = UNKNOWN_CACHE_S
     _token_cache: dict[str, tuple[float, Caller]] = field(default_factory=dict)
     _unknown: dict[str, float] = field(default_factory=dict)
+    _directory: UserDirectory | None = None
+
+    @property
+    def users(self) -> UserDirectory:
+        """The workspaces' users, cached in this process (assignees)."""
+        if self._directory is None:
+            self._directory = UserDirectory(source=self.store, clock=self.clock,
+                                            ttl_s=self.token_cache_s)
+        return self._directory
 
     async def caller_for(self, token: str, digest: str | None = None) -> Caller | None:
         """The caller a token stands for: from the cache (no I/O), else refused at once when

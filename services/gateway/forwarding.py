@@ -8,8 +8,10 @@ from typing import Any
 from fastapi import Request, Response
 
 from services.gateway.auth import Gateway
+from services.gateway.http11 import Answer
 from services.gateway.json_body import parse_json
 from services.gateway.upstream import answer_of
+from services.gateway.users import resolve_assignee, with_assignees
 from shared.errors import ApiError
 from shared.internal import Caller, ResolvedContact
 from shared.topology import CONTACTS
@@ -43,15 +45,15 @@ async def read_body(request: Request, *, limit: int, required: bool) -> tuple[by
     return body, parsed
 
 
-async def check_assignee(gateway: Gateway, caller: Caller, body: Any) -> None:
-    """An assignee must be a user of the caller's workspace (the gateway owns users)."""
-    if not isinstance(body, dict) or body.get("assignee") is None:
-        return
-    assignee = body["assignee"]
-    if not isinstance(assignee, str) or not await gateway.store.user_in_workspace(
-        caller.workspace_id, assignee
-    ):
-        raise ApiError(422, f"assignee: {assignee!r} is not a user of this workspace")
+async def check_assignee(gateway: Gateway, caller: Caller, body: Any) -> Any:
+    """An assignee (user id or email) must be a user of the caller's workspace (the gateway
+    owns users): the body to forward names it by its integer id (None: the body as sent)."""
+    return await resolve_assignee(gateway.users, caller, body)
+
+
+async def show_assignees(gateway: Gateway, caller: Caller, answer: Answer) -> Response:
+    """A contact answer with its assignee ids shown as users (``users.with_assignees``)."""
+    return await with_assignees(gateway.users, caller, answer)
 
 
 async def resolve_contact(

@@ -11,6 +11,7 @@ unchanged: the owning service validates the rest.
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from pydantic import TypeAdapter
 
 from services.gateway.auth import Gateway, authenticated
 from services.gateway.forwarding import read_body, resolve_contact
+from services.gateway.http11 import Answer
 from services.gateway.upstream import idempotency_header
 from shared.api.errors import ErrorBody
 from shared.api.roles import ROLES, Role
@@ -28,8 +30,11 @@ from shared.errors import ApiError
 from shared.internal import Caller
 from shared.topology import BACKENDS, CONTACTS
 
-#: A check of a call's parsed body, run before forwarding (e.g. the assignee check).
-Check = Callable[[Gateway, Caller, Any], Awaitable[None]]
+#: A check of a call's parsed body, run before forwarding (e.g. the assignee check); it
+#: gives the body to forward instead (sent as compact JSON), or None to forward it as sent.
+Check = Callable[[Gateway, Caller, Any], Awaitable[Any]]
+#: What becomes of the owner's answer before the caller gets it (e.g. assignees shown).
+AnswerFilter = Callable[[Gateway, Caller, Answer], Awaitable[Response]]
 
 #: Every error a public route may answer, in the ``{code, message}`` shape.
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -92,6 +97,8 @@ class Route:
     body_example: Any = None
     query: tuple[QueryParam, ...] = ()
     checks: tuple[Check, ...] = ()
+    #: Runs on the owner's answer (parsed only when needed); None: passed on as it is.
+    answer_filter: AnswerFilter | None = None
     #: Ask contacts for the ``{identifier}`` first; forward ``id:N`` and the contact's
     #: phone and email (``shared.internal.ResolvedContact``) to the owner.
     resolve_contact: bool = False
@@ -128,6 +135,7 @@ def _endpoint(route: Route) -> Callable[..., Awaitable[Response]]:
     roles = None if set(route.roles) >= set(ROLES) else frozenset(route.roles)
     needs = ", ".join(route.roles)
     reads_body, body_required, checks = route.body is not None, route.body_required, route.checks
+    answer_filter = route.answer_filter
     segment = route.path.split("/").index("{identifier}") if route.resolve_contact else -1
 
     async def endpoint(request: Request, authorization: str | None = None, **_: Any) -> Response:
@@ -142,7 +150,11 @@ def _endpoint(route: Route) -> Callable[..., Awaitable[Response]]:
                 request, limit=gateway.max_body_bytes, required=body_required
             )
             for check in checks:
-                await check(gateway, caller, parsed)
+                changed = await check(gateway, caller, parsed)
+                if changed is not None:
+                    parsed = changed
+                    content = json.dumps(changed, ensure_ascii=False,
+                                         separators=(",", ":")).encode()
         scope = request.scope
         path = _raw_path(scope)
         headers = keyed
@@ -155,6 +167,10 @@ def _endpoint(route: Route) -> Callable[..., Awaitable[Response]]:
             path, headers = "/".join(parts), {**contact.headers(), **(keyed or {})}
         query = scope["query_string"]
         target = f"{path}?{_as_text(query, safe=_QUERY_SAFE)}" if query else path
+        if answer_filter is not None:
+            answer = await gateway.services.call(
+                service, method, target, caller=caller, content=content, headers=headers)
+            return await answer_filter(gateway, caller, answer)
         return await gateway.services.forward(
             service, method, target, caller=caller, content=content, headers=headers
         )

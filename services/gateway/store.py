@@ -1,10 +1,11 @@
-"""The gateway's own data (MongoDB): workspaces, users, hashed API tokens and the key
-tokens are signed with."""
+"""The gateway's own data (MongoDB): workspaces, users (integer ids per workspace, as
+respond.io numbers them), hashed API tokens and the key tokens are signed with."""
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import re
 import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -23,7 +24,7 @@ from services.gateway.tokens import (
     new_token_id,
     token_matches,
 )
-from shared.api.roles import ROLES, Role
+from shared.api.roles import Role
 from shared.contracts.envelope import utcnow
 from shared.internal import Caller
 from shared.mongo import Document
@@ -35,6 +36,11 @@ TOKEN_LOOKUPS = Counter(
     ["outcome"],
 )
 _KEY_ID = "api-tokens"
+#: The users every new workspace gets: (role, first name, last name); emails are
+#: ``<role>@<workspace slug>.example``.
+FIRST_USERS: tuple[tuple[Role, str, str], ...] = (
+    ("owner", "Olivia", "Owner"), ("manager", "Max", "Manager"), ("agent", "Ada", "Agent"))
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 class WorkspaceStore:
@@ -46,7 +52,8 @@ class WorkspaceStore:
 
     async def ensure_indexes(self) -> None:
         """Indexes every lookup of the gateway uses."""
-        await self._db.users.create_index([("workspace_id", ASCENDING), ("_id", ASCENDING)])
+        await self._db.users.create_index([("workspace_id", ASCENDING), ("id", ASCENDING)])
+        await self._db.users.create_index([("workspace_id", ASCENDING), ("email", ASCENDING)])
         await self._db.tokens.create_index([("user_id", ASCENDING)])
         await self._db.tokens.create_index([("workspace_id", ASCENDING),
                                             ("token_id", ASCENDING)])
@@ -66,7 +73,7 @@ class WorkspaceStore:
             self._key = base64.b64decode(doc["key"])
         return self._key
 
-    async def _insert_token(self, *, workspace_id: str, user_id: str, role: Role
+    async def _insert_token(self, *, workspace_id: str, user_id: int, role: Role
                             ) -> dict[str, Any]:
         """A new token of one user, stored as its hash; the token itself only in the answer."""
         token = new_token(await self.token_key())
@@ -86,17 +93,17 @@ class WorkspaceStore:
              "created_at": now}
         )
         tokens: dict[str, str] = {}
-        users: dict[str, str] = {}
-        for role in ROLES:
-            user_id = "usr_" + secrets.token_hex(6)
-            await self._db.users.insert_one(
-                {"_id": user_id, "workspace_id": workspace_id, "role": role,
-                 "name": f"{name} {role}", "created_at": now}
-            )
+        users: dict[str, dict[str, Any]] = {}
+        domain = (_NOT_SLUG.sub("-", name.lower()).strip("-") or "workspace") + ".example"
+        for user_id, (role, first, last) in enumerate(FIRST_USERS, start=1):
+            doc = {"_id": f"{workspace_id}/{user_id}", "workspace_id": workspace_id,
+                   "id": user_id, "first_name": first, "last_name": last,
+                   "email": f"{role}@{domain}", "role": role, "created_at": now}
+            await self._db.users.insert_one(doc)
             issued = await self._insert_token(workspace_id=workspace_id, user_id=user_id,
                                               role=role)
             tokens[role] = issued["token"]
-            users[role] = user_id
+            users[role] = public_user(doc)
         return {"workspace_id": workspace_id, "tokens": tokens, "users": users}
 
     async def workspace_exists(self, workspace_id: str) -> bool:
@@ -118,30 +125,49 @@ class WorkspaceStore:
         if workspace is None:
             return None
         role: Role = doc["role"]
-        return Caller(workspace_id=doc["workspace_id"], user_id=doc["user_id"], role=role,
+        return Caller(workspace_id=doc["workspace_id"], user_id=str(doc["user_id"]), role=role,
                       default_region=workspace.get("default_region"))
 
-    async def user_in_workspace(self, workspace_id: str, user_id: str) -> bool:
-        """Whether ``user_id`` is a user of the workspace (assignee check)."""
-        return await self._db.users.count_documents(
-            {"_id": user_id, "workspace_id": workspace_id}, limit=1
-        ) > 0
+    async def users_of(self, workspace_id: str, *, after: int = 0, before: int | None = None,
+                       limit: int | None = None) -> list[dict[str, Any]]:
+        """Users of the workspace with ids in (``after``, ``before``), by id (the first
+        ``limit`` after ``after``, or the last ``limit`` before ``before``), as
+        ``public_user`` shows them."""
+        query: dict[str, Any] = {"workspace_id": workspace_id, "id": {"$gt": after}}
+        if before is not None:
+            query["id"]["$lt"] = before
+        found = self._db.users.find(query).sort("id", -1 if before is not None else 1)
+        if limit is not None:
+            found = found.limit(limit)
+        users = [public_user(doc) async for doc in found]
+        return sorted(users, key=lambda u: int(u["id"]))
+
+    async def user(self, workspace_id: str, ref: int | str) -> dict[str, Any] | None:
+        """The user of the workspace with this integer id or email (any case), as
+        ``public_user`` shows it; None when there is none."""
+        query: dict[str, Any] = {"workspace_id": workspace_id}
+        if isinstance(ref, int):
+            query["id"] = ref
+        else:
+            query["email"] = ref.strip().lower()
+        doc = await self._db.users.find_one(query)
+        return None if doc is None else public_user(doc)
 
     async def tokens_of(self, workspace_id: str) -> list[dict[str, Any]]:
         """The workspace's tokens, oldest first, as ``public_token`` shows them."""
         docs = self._db.tokens.find({"workspace_id": workspace_id}).sort("created_at", 1)
         return [public_token(doc) async for doc in docs]
 
-    async def issue_token(self, *, workspace_id: str, user_id: str) -> dict[str, Any] | None:
+    async def issue_token(self, *, workspace_id: str, user_id: int) -> dict[str, Any] | None:
         """A new token for a user of the workspace (older ones keep working); None when the
         user is not one of the workspace."""
-        user = await self._db.users.find_one({"_id": user_id, "workspace_id": workspace_id})
+        user = await self._db.users.find_one({"id": user_id, "workspace_id": workspace_id})
         if user is None:
             return None
         return await self._insert_token(workspace_id=workspace_id, user_id=user_id,
                                         role=user["role"])
 
-    async def rotate_token(self, *, workspace_id: str, user_id: str
+    async def rotate_token(self, *, workspace_id: str, user_id: int
                            ) -> tuple[dict[str, Any], dict[str, str]] | None:
         """A new token for a user of the workspace, every older token of that user revoked:
         the new token (shown once) and ``{hash: token id}`` of those revoked; None for an
@@ -163,10 +189,13 @@ class WorkspaceStore:
             {"workspace_id": workspace_id, "token_id": token_id}, projection={"_id": 1})
         return None if doc is None else str(doc["_id"])
 
-    async def workspace_of_user(self, user_id: str) -> str | None:
-        """The workspace a user belongs to (admin commands name users only)."""
-        user = await self._db.users.find_one({"_id": user_id}, {"workspace_id": 1})
-        return None if user is None else str(user["workspace_id"])
+
+
+def public_user(doc: Document) -> dict[str, Any]:
+    """A stored user as respond.io shows one (``team``, ``restrictions``: none here)."""
+    return {"id": doc["id"], "firstName": doc.get("first_name"),
+            "lastName": doc.get("last_name"), "email": doc.get("email"), "role": doc["role"],
+            "team": None, "restrictions": []}
 
 
 def public_token(doc: Document) -> dict[str, Any]:

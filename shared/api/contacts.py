@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from shared.api.pagination import Pagination
 from shared.api.space import TAG_NAME_MAX_CHARS
+from shared.api.users import Assignee, AssigneeRef
 
 #: Tag names per call of ``POST`` / ``DELETE /v2/contact/{identifier}/tag``.
 TAGS_PER_CALL_MAX = 10
@@ -52,7 +53,8 @@ class ContactInput(BaseModel):
     profilePic: str | None = None
     countryCode: str | None = Field(default=None, examples=["FR"],
                                     description="Set by hand: never overwritten from the phone")
-    assignee: str | None = Field(default=None, description="User id of the workspace")
+    assignee: AssigneeRef | None = Field(
+        default=None, description="A user of the workspace: its id or its email; null unassigns")
     custom_fields: list[CustomFieldValue] | None = None
 
 
@@ -69,7 +71,7 @@ class Contact(BaseModel):
     countryCode: str | None = Field(default=None, examples=["FR"])
     status: ContactStatus | None = None
     tags: list[str] = Field(default_factory=list, examples=[["vip"]])
-    assignee: str | None = None
+    assignee: Assignee | None = None
     lifecycle: str | None = Field(
         default=None, description="The contact's lifecycle stage: null until lifecycles exist"
     )

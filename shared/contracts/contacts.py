@@ -37,7 +37,8 @@ class ContactState(BaseModel):
     country_code: str | None = Field(default=None, description="ISO 3166-1 alpha-2")
     language: str | None = Field(default=None, description="ISO 639-1 or BCP-47 tag")
     profile_pic: str | None = None
-    assignee: str | None = Field(default=None, description="User id of the assignee")
+    assignee: int | None = Field(default=None, ge=1, description="User id of the assignee "
+                                 "(integer, per workspace)", examples=[2])
     status: Literal["open", "close"] | None = None
     blocked: bool = False
     tags: tuple[str, ...] = ()

@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from services.contacts.domain.custom_fields import CustomFieldDefinition, validate_custom_value
 from services.contacts.domain.errors import InvalidValue, NotFound
 from services.contacts.domain.fields import (
-    check_text,
     country_for_phone,
     email_match_key,
     normalize_country,
@@ -29,7 +28,8 @@ from services.contacts.domain.fields import (
 )
 from services.contacts.domain.provider_phones import canonical_phone
 
-ASSIGNEE_MAX_CHARS = 255
+#: The largest user id an assignee may be (64-bit integers).
+ASSIGNEE_ID_MAX = 2**63 - 1
 READ_ONLY_FIELDS = {
     "id": "is read-only",
     "status": "is read-only: it follows the conversation",
@@ -56,7 +56,8 @@ class Contact(BaseModel):
     country_manual: bool = False
     language: str | None = None
     profile_pic: str | None = None
-    assignee: str | None = None
+    #: The assignee's user id (the gateway resolves ids and emails, and shows the user).
+    assignee: int | None = None
     status: Literal["open", "close"] | None = None
     #: The contact's lifecycle stage (respond.io's `lifecycle`): None until lifecycles exist.
     lifecycle: str | None = None
@@ -112,7 +113,8 @@ class ContactPatch(BaseModel):
     country_code: str | None = Field(default=None, alias="countryCode")
     language: str | None = None
     profile_pic: str | None = Field(default=None, alias="profilePic")
-    assignee: str | None = None
+    #: A user id: the gateway turns an email into one and checks it is a workspace user.
+    assignee: int | None = Field(default=None, ge=1, le=ASSIGNEE_ID_MAX, strict=True)
     custom_fields: list[CustomFieldValue] | None = None
 
     @model_validator(mode="before")
@@ -181,7 +183,7 @@ def apply_patch(
         pic = patch.profile_pic
         new["profile_pic"] = None if pic is None else normalize_url(pic, field="profilePic")
     if "assignee" in sent:
-        new["assignee"] = None if patch.assignee is None else _assignee(patch.assignee)
+        new["assignee"] = patch.assignee
     new.update(_country(current, new, patch, sent))
 
     custom = dict(current.get("custom_fields", {}))
@@ -227,13 +229,6 @@ def _differs(name: str, new: dict[str, Any], current: dict[str, Any]) -> bool:
     if name == "country_code" and new["country_manual"] != current.get("country_manual", False):
         return True
     return bool(new[name] != current.get(name))
-
-
-def _assignee(raw: str) -> str | None:
-    assignee = check_text(raw.strip(), field="assignee")
-    if len(assignee) > ASSIGNEE_MAX_CHARS:
-        raise InvalidValue.for_value("assignee", raw, "is not a user id")
-    return assignee or None
 
 
 def _country(

@@ -84,7 +84,7 @@ STANDARD_FIELDS: dict[str, tuple[str, str]] = {
     "phone": ("phone", "phone"),
     "countryCode": ("country_code", "country"),
     "language": ("language", "language"),
-    "assignee": ("assignee", "text"),
+    "assignee": ("assignee", "id"),
     "status": ("status", "status"),
     "created_at": ("created_at", "timestamp"),
 }

@@ -3,7 +3,7 @@ rules. Rows register in order: literal paths before ``{identifier}`` ones."""
 
 from __future__ import annotations
 
-from services.gateway.forwarding import check_assignee
+from services.gateway.forwarding import check_assignee, show_assignees
 from services.gateway.routing import QueryParam, Route
 from shared.api.contacts import (
     CONTACT_ID_MAX,
@@ -35,7 +35,8 @@ ROUTES: tuple[Route, ...] = (
           "\n\nThe query parameters are documented and checked here; the contacts service "
           "applies them (they are forwarded unchanged, like the `next` / `previous` URLs of "
           "the answer carry them).",
-          answer=ContactList, body=ListRequest, body_required=False, query=PAGE),
+          answer=ContactList, body=ListRequest, body_required=False, query=PAGE,
+          answer_filter=show_assignees),
     Route(method="POST", path="/v2/contact/create_or_update/{identifier}", service=OWNER,
           name="upsert_contact", summary="Create or update a contact",
           description="Update the contact the identifier names, or create it when there is none.",
@@ -48,7 +49,7 @@ ROUTES: tuple[Route, ...] = (
           summary="Get a contact",
           description="The contact the identifier names (`email:`/`phone:` resolve to the "
           "oldest match).",
-          answer=Contact),
+          answer=Contact, answer_filter=show_assignees),
     Route(method="PUT", path="/v2/contact/{identifier}", service=OWNER, name="update_contact",
           summary="Update a contact",
           description="Change the fields sent; absent fields stay, null clears.",

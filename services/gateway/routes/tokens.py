@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.gateway.auth import Gateway, authenticated
 from services.gateway.routing import AUTHORIZATION, ERRORS
 from shared.api.roles import Role
+from shared.api.users import USER_ID_MAX
 from shared.errors import ApiError
 from shared.internal import Caller
 
@@ -22,7 +23,7 @@ class ApiToken(BaseModel):
     """A token of the workspace as it may be shown: never the token, never its hash."""
 
     id: str = Field(examples=["tok_3f9a0c1d2e4b5a6c"])
-    userId: str
+    userId: int
     role: Role
     createdAt: int | None = Field(description="Unix time, seconds")
 
@@ -50,7 +51,7 @@ class TokenFor(BaseModel):
     """Whose token: a user of the workspace (default: the caller)."""
 
     model_config = ConfigDict(extra="forbid")
-    userId: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:@+-]{1,64}$")
+    userId: int | None = Field(default=None, ge=1, le=USER_ID_MAX, strict=True)
 
 
 _NO_BODY = Body(default=None)
@@ -83,10 +84,10 @@ async def issue_token(
     """A new token for a user of the workspace (default: the caller); older tokens keep
     working (revoke them once the new one is in place). The token is shown once."""
     gateway, caller = await _owner(request, authorization)
-    user_id = (body.userId if body else None) or caller.user_id
+    user_id = (body.userId if body else None) or int(caller.user_id)
     issued = await gateway.store.issue_token(workspace_id=caller.workspace_id, user_id=user_id)
     if issued is None:
-        raise ApiError(422, f"userId: {user_id!r} is not a user of this workspace")
+        raise ApiError(422, f"userId: {user_id} is not a user of this workspace")
     return IssuedToken(**issued)
 
 
@@ -100,11 +101,11 @@ async def rotate_token(
     older token of that user is revoked (refused by this gateway process at once, by the
     others within ``GATEWAY_TOKEN_CACHE_S``, 10 s by default)."""
     gateway, caller = await _owner(request, authorization)
-    user_id = (body.userId if body else None) or caller.user_id
+    user_id = (body.userId if body else None) or int(caller.user_id)
     rotated = await gateway.store.rotate_token(workspace_id=caller.workspace_id,
                                                user_id=user_id)
     if rotated is None:
-        raise ApiError(422, f"userId: {user_id!r} is not a user of this workspace")
+        raise ApiError(422, f"userId: {user_id} is not a user of this workspace")
     issued, revoked = rotated
     for digest in revoked:
         gateway.forget(digest)

@@ -8,8 +8,8 @@ protocol server, every service as a subprocess) with the tokens of a fresh works
   requests (at most ``REQUESTS_PER_S`` in any second), so bursts never see a 429.
 - ``tap``: an ``EventTap`` on the contacts topic opened before the test acts, so it sees
   exactly what the test caused (filter by ``ws.id``).
-- ``Workspace.user_ids()``: user ids of the workspace, read from the gateway's own database
-  (the admin CLI prints tokens only); the assignee check needs real user ids.
+- ``Workspace.user_ids()``: the integer user ids of the workspace by role, read from the
+  gateway's own database; the assignee check needs real user ids.
 """
 
 from __future__ import annotations
@@ -136,14 +136,14 @@ class Workspace:
         answer = await self.owner.post(f"/v2/contact/{ident(identifier)}/tag", json=names)
         assert answer.status_code == 200, answer.text
 
-    async def user_ids(self) -> dict[str, str]:
+    async def user_ids(self) -> dict[str, int]:
         """role → user id of this workspace, from the gateway's database."""
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(self.system.mongo_url)
         try:
             users = await client[GATEWAY_DB]["users"].find({"workspace_id": self.id}).to_list()
         finally:
             await client.close()
-        return {user["role"]: str(user["_id"]) for user in users}
+        return {user["role"]: int(user["id"]) for user in users}
 
 
 def ident(identifier: str | int) -> str:

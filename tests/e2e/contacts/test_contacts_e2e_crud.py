@@ -285,22 +285,24 @@ async def test_assignee_must_be_a_user_of_the_workspace(ws: Workspace, other_ws:
     strangers = await other_ws.user_ids()
     assert set(users) == {"owner", "manager", "agent"}
     cid = await ws.create("email:ann@example.com", {"assignee": users["agent"]})
-    assert (await ws.get(cid))["assignee"] == users["agent"]
+    assert (await ws.get(cid))["assignee"]["id"] == users["agent"]
     await ws.update(cid, {"assignee": users["manager"]})
-    assert (await ws.get(cid))["assignee"] == users["manager"]
+    assert (await ws.get(cid))["assignee"]["id"] == users["manager"]
 
-    for unknown in ("usr_does_not_exist", strangers["agent"]):
+    foreign = (await other_ws.owner.get(f"/v2/space/user/{strangers['agent']}")).json()
+    for unknown in (999, "nobody@example.com", foreign["email"]):
         answer = await ws.owner.put(f"/v2/contact/id:{cid}", json={"assignee": unknown})
-        assert_error(answer, 422, "assignee", unknown)
-        assert (await ws.get(cid))["assignee"] == users["manager"]
+        assert_error(answer, 422, "assignee", str(unknown))
+        assert (await ws.get(cid))["assignee"]["id"] == users["manager"]
         answer = await ws.owner.post("/v2/contact/email:bob@example.com",
                                      json={"assignee": unknown})
-        assert_error(answer, 422, "assignee", unknown)
+        assert_error(answer, 422, "assignee", str(unknown))
         answer = await ws.owner.post("/v2/contact/create_or_update/email:bob@example.com",
                                      json={"assignee": unknown})
-        assert_error(answer, 422, "assignee", unknown)
-    assert_error(await ws.owner.put(f"/v2/contact/id:{cid}", json={"assignee": 42}), 422,
-                 "assignee")
+        assert_error(answer, 422, "assignee", str(unknown))
+    for odd in ("usr_1", 2**63, 0, True, "2", [2]):
+        assert_error(await ws.owner.put(f"/v2/contact/id:{cid}", json={"assignee": odd}), 422,
+                     "assignee")
     assert await ws.list_ids() == [cid]
 
     await ws.update(cid, {"assignee": None})

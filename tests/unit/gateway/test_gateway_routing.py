@@ -46,15 +46,27 @@ from shared.internal import (
 
 INTERNAL_TOKEN = "internal-" + "x" * 32
 TOKENS = {
-    "cht_owner": Caller(workspace_id="ws_a", user_id="usr_owner", role="owner"),
-    "cht_agent": Caller(workspace_id="ws_a", user_id="usr_agent", role="agent"),
-    "cht_other": Caller(workspace_id="ws_b", user_id="usr_b", role="owner"),
+    "cht_owner": Caller(workspace_id="ws_a", user_id="1", role="owner"),
+    "cht_agent": Caller(workspace_id="ws_a", user_id="3", role="agent"),
+    "cht_other": Caller(workspace_id="ws_b", user_id="1", role="owner"),
+}
+#: Users of each workspace as the store shows them.
+USERS = {
+    "ws_a": [{"id": 1, "firstName": "Olivia", "lastName": "Owner", "email": "owner@a.example",
+              "role": "owner", "team": None, "restrictions": []},
+             {"id": 3, "firstName": "Ada", "lastName": "Agent", "email": "agent@a.example",
+              "role": "agent", "team": None, "restrictions": []}],
+    "ws_b": [{"id": 1, "firstName": "Bo", "lastName": "Owner", "email": "owner@b.example",
+              "role": "owner", "team": None, "restrictions": []}],
 }
 #: Contacts of workspace ws_a as the contacts service would answer them.
 CONTACTS_OF_A = {
     "id:7": {"id": 7, "firstName": "Ann", "phone": "+33612345678", "email": "ann@exämple.com",
              "tags": [], "custom_fields": [], "created_at": 1, "blocked": False},
 }
+CONTACTS_OF_A["id:8"] = {"id": 8, "firstName": "Bob", "assignee": 3, "tags": [],
+                         "custom_fields": [], "created_at": 1, "blocked": False}
+CONTACTS_OF_A["id:9"] = {**CONTACTS_OF_A["id:8"], "id": 9, "assignee": 2}  # a user gone
 CONTACTS_OF_A["email:ann%40ex%C3%A4mple.com"] = CONTACTS_OF_A["id:7"]
 CONTACTS_OF_A["phone:%2B33612345678"] = CONTACTS_OF_A["id:7"]
 
@@ -146,8 +158,8 @@ class FakeStore:
     async def caller_for_token(self, token: str) -> Caller | None:
         return TOKENS.get(token)
 
-    async def user_in_workspace(self, workspace_id: str, user_id: str) -> bool:
-        return user_id in {c.user_id for c in TOKENS.values() if c.workspace_id == workspace_id}
+    async def users_of(self, workspace_id: str, **_: Any) -> list[dict[str, Any]]:
+        return USERS.get(workspace_id, [])
 
 
 @pytest.fixture(scope="module")
@@ -300,6 +312,18 @@ async def test_a_contacts_row_forwards_path_query_and_answer_unchanged(
     assert sent.headers["X-Public-Url"] == "https://api.test"
 
 
+async def test_a_contact_shows_its_assignee_as_the_user(client: httpx.AsyncClient) -> None:
+    owner = bearer("cht_owner")
+    assigned = await client.get("/v2/contact/id:8", headers=owner)
+    assert assigned.status_code == 200, assigned.text
+    assert assigned.json()["assignee"] == {"id": 3, "firstName": "Ada", "lastName": "Agent",
+                                           "email": "agent@a.example"}
+    assert assigned.headers["X-Identifier-Matches"] == "2", "the owner's headers stay"
+    assert (await client.get("/v2/contact/id:9", headers=owner)).json()["assignee"] is None
+    unassigned = await client.get("/v2/contact/id:7", headers=owner)
+    assert "assignee" not in unassigned.json(), "nothing to show: passed on unparsed"
+
+
 async def test_the_gateway_checks_what_it_documents(
     client: httpx.AsyncClient, calls: Upstream
 ) -> None:
@@ -312,12 +336,18 @@ async def test_the_gateway_checks_what_it_documents(
     assert not_json.headers["X-RateLimit-Limit"] == "1000"
     missing = await client.post("/v2/contact/id:7/tag", headers=owner)
     assert missing.status_code == 400 and "required" in missing.json()["message"]
-    stranger = await client.put("/v2/thing/x", headers=owner, json={"assignee": "usr_b"})
-    assert stranger.status_code == 422 and "assignee" in stranger.json()["message"]
-    colleague = await client.put("/v2/thing/x", headers=owner, json={"assignee": "usr_agent"})
-    assert colleague.status_code == 200, colleague.text
-    assert [c.target for c in calls.calls] == [b"/v2/thing/x"]
-    assert json.loads(calls.calls[0].content) == {"assignee": "usr_agent"}
+    for unknown in ("owner@b.example", 2, 2**63, 0, True, "usr_agent", [3]):
+        stranger = await client.put("/v2/thing/x", headers=owner, json={"assignee": unknown})
+        assert stranger.status_code == 422, (unknown, stranger.text)
+        assert "assignee" in stranger.json()["message"], unknown
+    by_id = await client.put("/v2/thing/x", headers=owner, json={"assignee": 3})
+    assert by_id.status_code == 200, by_id.text
+    by_email = await client.put("/v2/thing/x", headers=owner,
+                                json={"assignee": "Agent@A.example", "firstName": "é"})
+    assert by_email.status_code == 200, by_email.text
+    assert [c.target for c in calls.calls] == [b"/v2/thing/x"] * 2
+    assert calls.calls[0].content == by_id.request.content, "an id goes on as sent"
+    assert json.loads(calls.calls[1].content) == {"assignee": 3, "firstName": "é"}
 
 
 def test_every_row_is_documented_with_its_parameters_and_body() -> None:

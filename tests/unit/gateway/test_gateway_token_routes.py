@@ -28,7 +28,7 @@ class FakeStore:
         self.by_hash: dict[str, dict[str, Any]] = {}
         self.lookups = 0
 
-    def add(self, workspace_id: str, user_id: str, role: str) -> dict[str, Any]:
+    def add(self, workspace_id: str, user_id: int, role: str) -> dict[str, Any]:
         token = new_token(KEY)
         doc = {"id": f"tok_{len(self.by_hash)}", "userId": user_id, "role": role,
                "createdAt": 1, "workspace_id": workspace_id, "token": token}
@@ -40,7 +40,8 @@ class FakeStore:
         doc = self.by_hash.get(hash_token(token))
         if doc is None:
             return None
-        return Caller(workspace_id=doc["workspace_id"], user_id=doc["userId"], role=doc["role"])
+        return Caller(workspace_id=doc["workspace_id"], user_id=str(doc["userId"]),
+                      role=doc["role"])
 
     def _public(self, doc: dict[str, Any]) -> dict[str, Any]:
         return {k: doc[k] for k in ("id", "userId", "role", "createdAt")}
@@ -49,7 +50,7 @@ class FakeStore:
         return [self._public(d) for d in self.by_hash.values()
                 if d["workspace_id"] == workspace_id]
 
-    async def issue_token(self, *, workspace_id: str, user_id: str) -> dict[str, Any] | None:
+    async def issue_token(self, *, workspace_id: str, user_id: int) -> dict[str, Any] | None:
         roles = {d["userId"]: d["role"] for d in self.by_hash.values()
                  if d["workspace_id"] == workspace_id}
         if user_id not in roles:
@@ -57,7 +58,7 @@ class FakeStore:
         doc = self.add(workspace_id, user_id, roles[user_id])
         return {**self._public(doc), "token": doc["token"]}
 
-    async def rotate_token(self, *, workspace_id: str, user_id: str
+    async def rotate_token(self, *, workspace_id: str, user_id: int
                            ) -> tuple[dict[str, Any], dict[str, str]] | None:
         issued = await self.issue_token(workspace_id=workspace_id, user_id=user_id)
         if issued is None:
@@ -79,9 +80,9 @@ class FakeStore:
 @pytest.fixture
 async def setup() -> AsyncIterator[tuple[httpx.AsyncClient, FakeStore, dict[str, str]]]:
     store = FakeStore()
-    tokens_by_role = {role: store.add("ws_a", f"usr_{role}", role)["token"]
-                      for role in ("owner", "manager", "agent")}
-    tokens_by_role["other"] = store.add("ws_b", "usr_b", "owner")["token"]
+    tokens_by_role = {role: store.add("ws_a", user_id, role)["token"]
+                      for user_id, role in enumerate(("owner", "manager", "agent"), start=1)}
+    tokens_by_role["other"] = store.add("ws_b", 1, "owner")["token"]
     app = FastAPI()
     install_error_handlers(app)
     install_rate_limit_headers(app)
@@ -123,14 +124,14 @@ async def test_an_owner_lists_issues_rotates_and_revokes(
     assert {t["role"] for t in listed} == {"owner", "manager", "agent"}, "own workspace only"
     assert all("token" not in t for t in listed)
 
-    issued = await client.post("/v2/space/token", headers=owner, json={"userId": "usr_agent"})
+    issued = await client.post("/v2/space/token", headers=owner, json={"userId": 3})
     assert issued.status_code == 201 and issued.json()["role"] == "agent"
 
     # The agent's token is cached here; rotating it refuses it at once in this process.
     assert (await client.get("/v2/space/token", headers=bearer(by_role["agent"]))
             ).status_code == 403
     rotated = await client.post("/v2/space/token/rotate", headers=owner,
-                                json={"userId": "usr_agent"})
+                                json={"userId": 3})
     assert rotated.status_code == 201, rotated.text
     assert len(rotated.json()["revoked"]) == 2  # the first token and the one issued above
     refused = await client.get("/v2/space/token", headers=bearer(by_role["agent"]))
@@ -147,8 +148,9 @@ async def test_an_owner_lists_issues_rotates_and_revokes(
 
 
 @pytest.mark.parametrize("body", [
-    b'{"userId": "usr_nobody"}', b'{"userId": "\\ud800"}', b'{"userId": "%s"}' % (b"x" * 65),
-    b'{"userId": 5}', b'{"userId": "usr_owner", "extra": 1}', b"[]", b'"x"', b"{not json",
+    b'{"userId": 5}', b'{"userId": "\\ud800"}', b'{"userId": "3"}', b'{"userId": 0}',
+    b'{"userId": 9223372036854775808}', b'{"userId": true}', b'{"userId": 1.5}',
+    b'{"userId": 1, "extra": 1}', b"[]", b'"x"', b"{not json",
 ])
 async def test_odd_bodies_are_4xx(
     setup: tuple[httpx.AsyncClient, FakeStore, dict[str, str]], body: bytes,
