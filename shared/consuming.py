@@ -34,7 +34,14 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
-from pymongo.errors import ConnectionFailure, NotPrimaryError, PyMongoError
+from pymongo.errors import (
+    ConnectionFailure,
+    ExecutionTimeout,
+    NotPrimaryError,
+    OperationFailure,
+    PyMongoError,
+    WTimeoutError,
+)
 
 from shared.contracts import Envelope, UnknownMessageType, parse
 from shared.kafka import dlq_topic
@@ -45,6 +52,9 @@ from shared.unit_of_work import AlreadyProcessed, Transaction, UnitOfWork
 
 log = logging.getLogger(__name__)
 
+#: Server answers that say "too slow / too busy now" (MaxTimeMSExpired, ExceededTimeLimit):
+#: like an outage, the messages are not at fault and come back later.
+_SERVER_BUSY_CODES = frozenset({50, 262})
 #: Pause before messages are handed back for redelivery because the database is away.
 OUTAGE_BACKOFF_S = 1.0
 
@@ -294,6 +304,8 @@ def _group_options(
 
 def _is_outage(exc: PyMongoError) -> bool:
     """Errors that say the database is unreachable or busy rather than the message is bad."""
-    return isinstance(exc, ConnectionFailure | NotPrimaryError) or exc.has_error_label(
-        "TransientTransactionError"
+    if isinstance(exc, ConnectionFailure | NotPrimaryError | ExecutionTimeout | WTimeoutError):
+        return True
+    return exc.has_error_label("TransientTransactionError") or (
+        isinstance(exc, OperationFailure) and exc.code in _SERVER_BUSY_CODES
     )

@@ -42,6 +42,7 @@ from datetime import timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import MessageSizeTooLargeError
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.change_stream import AsyncChangeStream
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -51,6 +52,7 @@ from pymongo.read_concern import ReadConcern
 
 from shared.contracts import Envelope
 from shared.contracts.envelope import utcnow
+from shared.kafka import dlq_topic
 from shared.mongo import Document
 from shared.observability import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
 from shared.replica import ReplicaIdentity
@@ -403,12 +405,27 @@ class OutboxRelay:
         acks = []
         for doc in batch:
             headers = [("ce_type", doc["type"].encode()), ("ce_id", str(doc["_id"]).encode())]
-            acks.append(
-                await self._producer.send(
-                    doc["topic"], value=bytes(doc["value"]), key=doc["key"].encode(),
-                    headers=headers,
+            try:
+                acks.append(
+                    await self._producer.send(
+                        doc["topic"], value=bytes(doc["value"]), key=doc["key"].encode(),
+                        headers=headers,
+                    )
                 )
-            )
+            except MessageSizeTooLargeError as exc:
+                # Never sendable: retrying it would stop every later event of the service
+                # and re-send the ones before it forever. A record without the value goes
+                # to the topic's DLQ (the row stays in the outbox for the retention time).
+                log.error("outbox row %s (%s, key %s) is too large to publish: %s",
+                          doc["_id"], doc["type"], doc["key"], exc)
+                acks.append(
+                    await self._producer.send(
+                        dlq_topic(doc["topic"]), value=b"", key=doc["key"].encode(),
+                        headers=[*headers, ("x-error", f"too large: {exc}"[:500].encode()),
+                                 ("x-error-kind", b"too-large"),
+                                 ("x-original-topic", doc["topic"].encode())],
+                    )
+                )
         await asyncio.gather(*acks)
 
     # ------------------------------------------------------------- lease and position

@@ -283,6 +283,11 @@ class MongoUnitOfWork:
         async def with_record(tx: Transaction) -> Answer:
             result = await work(tx)
             given = answer(result)
+            # An expired record the TTL monitor has not removed yet (it runs about once a
+            # minute) would make the insert a duplicate: it is gone for us already.
+            await self._db[IDEMPOTENCY].delete_one(
+                {"_id": key.record_id, "expires_at": {"$lte": utcnow()}}, session=tx.session
+            )
             await self._db[IDEMPOTENCY].insert_one(
                 {
                     "_id": key.record_id,

@@ -11,10 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+#: A pooled connection idle longer than this is not reused: the services' uvicorn closes
+#: idle connections after 5 s, and a request racing that close may not be sent again.
+MAX_IDLE_S = 4.0
+#: Methods whose repetition changes nothing more than doing them once (RFC 9110 §9.2.2).
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 
 class UpstreamError(Exception):
@@ -44,11 +51,12 @@ _NO_BODY_STATUS = frozenset({204, 304})
 class _Connection:
     """One open connection; ``reusable`` until an answer says otherwise."""
 
-    __slots__ = ("reader", "writer")
+    __slots__ = ("idle_since", "reader", "writer")
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
         self.reader = reader
         self.writer = writer
+        self.idle_since = 0.0
 
     def close(self) -> None:
         self.writer.close()
@@ -88,11 +96,18 @@ class ConnectionPool:
         if text.count("\n") != len(head) or text.count("\r") != len(head) or " " in target:
             raise ValueError("the request target or a header holds a space or line break")
         data = text.encode("latin-1") + (content or b"")
+        # Sent again on a fresh connection only when doing so twice is harmless: an empty
+        # read on a kept-alive connection does not prove the service never ran the request.
+        resend = method.upper() in _IDEMPOTENT_METHODS or any(
+            name.lower() == "idempotency-key" for name in headers
+        )
         try:
-            async with self._slots, asyncio.timeout(timeout_s or self._timeout_s):
+            async with asyncio.timeout(timeout_s or self._timeout_s), self._slots:
                 try:
                     return await self._exchange(data, method, reuse=True)
                 except _StaleConnection:
+                    if not resend:
+                        raise UpstreamError("the service closed the connection") from None
                     return await self._exchange(data, method, reuse=False)
         except TimeoutError as exc:
             raise UpstreamTimeout(f"no answer within {timeout_s or self._timeout_s}s") from exc
@@ -128,14 +143,20 @@ class ConnectionPool:
             raise UpstreamError(f"unreadable answer from {self._host}:{self._port}") from exc
         finally:
             if keep and len(self._idle) < self._max_idle:
+                connection.idle_since = time.monotonic()
                 self._idle.append(connection)
             else:
                 connection.close()
 
     def _take(self) -> _Connection | None:
+        fresh_after = time.monotonic() - MAX_IDLE_S
         while self._idle:
             connection = self._idle.pop()
-            if not connection.reader.at_eof() and not connection.writer.is_closing():
+            if (
+                connection.idle_since > fresh_after
+                and not connection.reader.at_eof()
+                and not connection.writer.is_closing()
+            ):
                 return connection
             connection.close()
         return None

@@ -172,13 +172,14 @@ class WorkspaceStore:
         """A new token for a user of the workspace, every older token of that user revoked:
         the new token (shown once) and ``{hash: token id}`` of those revoked; None for an
         unknown user."""
+        # The tokens to revoke are read before the new one exists: two rotations at once then
+        # each revoke only what was there before them, never the other's new token.
+        mine = {"workspace_id": workspace_id, "user_id": user_id}
+        revoked = {str(doc["_id"]): str(doc.get("token_id"))
+                   async for doc in self._db.tokens.find(mine, {"_id": 1, "token_id": 1})}
         issued = await self.issue_token(workspace_id=workspace_id, user_id=user_id)
         if issued is None:
             return None
-        old = {"workspace_id": workspace_id, "user_id": user_id,
-               "token_id": {"$ne": issued["id"]}}
-        revoked = {str(doc["_id"]): str(doc.get("token_id"))
-                   async for doc in self._db.tokens.find(old, {"_id": 1, "token_id": 1})}
         if revoked:
             await self._db.tokens.delete_many({"_id": {"$in": list(revoked)}})
         return issued, revoked

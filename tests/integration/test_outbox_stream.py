@@ -281,3 +281,37 @@ async def test_a_lost_resume_token_falls_back_to_a_scan(
         **{message_key(WORKSPACE, c): list(range(1, 18)) for c in (1, 2)},
         **{message_key(WORKSPACE, c): list(range(3, 18)) for c in (3, 4)},
     }
+
+
+async def test_an_event_too_large_to_publish_goes_to_the_dlq_and_the_rest_flow(
+    servers: JointFixture, producer: AsyncDatabase[Document]
+) -> None:
+    # A row over the producer's 1 MiB request limit can never be sent: retrying it would
+    # stop every later event and re-send the earlier ones forever.
+    topic = f"test.outbox.stream.{uid()}"
+    await create_topic(servers.kafka_bootstrap, topic)
+    await create_topic(servers.kafka_bootstrap, f"{topic}.dlq")
+    before = await commit(producer, topic, 1, 1)
+    huge = tags_changed(WORKSPACE, 2, 1)
+
+    async def work(session: AsyncClientSession) -> None:
+        await Outbox(producer).add(session, topic=topic, key=message_key(WORKSPACE, 2),
+                                   envelope=huge)
+
+    await in_transaction(producer.client, work)
+    await producer[OUTBOX].update_one({"_id": huge.id}, {"$set": {"value": b"x" * 1_200_000}})
+    after = await commit(producer, topic, 3, 1)
+
+    relay = relay_of(producer, servers)
+    await relay.start()
+    try:
+        assert await relay.publish_pending() == 3
+        assert await relay.publish_pending() == 0, "nothing left to retry"
+    finally:
+        await relay.stop()
+    published = await read_topic(servers.kafka_bootstrap, topic, at_least=2)
+    assert sorted(header(r, "ce_id") for r in published) == sorted([before, after])
+    [letter] = await read_topic(servers.kafka_bootstrap, f"{topic}.dlq", at_least=1)
+    assert header(letter, "ce_id") == huge.id
+    assert header(letter, "x-error-kind") == "too-large"
+    assert letter.value == b""
