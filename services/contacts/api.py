@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -50,6 +49,7 @@ from services.contacts.handlers.commands import (
     SetBlocked,
 )
 from shared.api.contacts import CONTACT_ID_MAX
+from shared.api.pagination import page_links
 from shared.errors import ApiError
 from shared.internal import Caller, current_caller
 from shared.unit_of_work import (
@@ -135,16 +135,13 @@ async def list_contacts(
     """A page of contacts, newest first; `cursorId` pages forward, `beforeId` back."""
     page = await contacts.handle(
         list_command(caller, body, limit=limit, after=cursor_id, before=before_id))
-    base = f"{public_url}/v2/contact/list?"
     items = [to_api(c, custom_field_defs=page.custom_fields) for c in page.contacts]
     return {
         "items": items,
-        "pagination": {
-            "next": base + urlencode({"limit": limit, "cursorId": page.contacts[-1].id})
-            if page.has_next and page.contacts else None,
-            "previous": base + urlencode({"limit": limit, "beforeId": page.contacts[0].id})
-            if page.has_previous and page.contacts else None,
-        },
+        "pagination": page_links(
+            f"{public_url}/v2/contact/list", limit=limit, ids=[c.id for c in page.contacts],
+            has_next=page.has_next, has_previous=page.has_previous,
+        ),
     }
 
 
@@ -270,15 +267,13 @@ async def list_custom_fields(
     """A page of custom field definitions by id; `cursorId` pages forward, `beforeId` back."""
     page = await contacts.handle(
         ListCustomFields(caller=caller, limit=limit, after=cursor_id, before=before_id))
-    rows, base = page.custom_fields, f"{public_url}/v2/space/custom_field?"
+    rows = page.custom_fields
     return {
         "items": [custom_field_to_api(d) for d in rows],
-        "pagination": {
-            "next": base + urlencode({"limit": limit, "cursorId": rows[-1].id})
-            if page.has_next else None,
-            "previous": base + urlencode({"limit": limit, "beforeId": rows[0].id})
-            if page.has_previous else None,
-        },
+        "pagination": page_links(
+            f"{public_url}/v2/space/custom_field", limit=limit, ids=[d.id for d in rows],
+            has_next=page.has_next, has_previous=page.has_previous,
+        ),
     }
 
 

@@ -4,12 +4,12 @@ gateway owns users, so these are answered here, not forwarded; every role may re
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
 
 from services.gateway.auth import Gateway, authenticated
 from services.gateway.routing import AUTHORIZATION, ERRORS
+from shared.api.pagination import page_links
 from shared.api.users import USER_ID_MAX, User, UserList
 from shared.errors import ApiError
 
@@ -47,15 +47,12 @@ async def list_users(
         has_next, rows = len(rows) > limit, rows[:limit]
         has_previous = bool(rows) and bool(
             await store.users_of(workspace, before=rows[0]["id"], limit=1))
-    base = f"{gateway.public_url}/v2/space/user?"
     return {
         "items": rows,
-        "pagination": {
-            "next": base + urlencode({"limit": limit, "cursorId": rows[-1]["id"]})
-            if rows and has_next else None,
-            "previous": base + urlencode({"limit": limit, "beforeId": rows[0]["id"]})
-            if rows and has_previous else None,
-        },
+        "pagination": page_links(
+            f"{gateway.public_url}/v2/space/user", limit=limit, ids=[r["id"] for r in rows],
+            has_next=has_next, has_previous=has_previous,
+        ),
     }
 
 
