@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from services.gateway.auth import Gateway, install_rate_limit_headers
+from services.gateway.methods import install_method_not_allowed
 from services.gateway.rate_limit import SharedWindowLimiter
 from services.gateway.routes import contacts, space, tokens, users
 from services.gateway.routing import register
@@ -73,6 +74,7 @@ def build_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_method_not_allowed(app)
     install_rate_limit_headers(app)
     install_http_observability(app, service="gateway")
 

@@ -24,7 +24,8 @@ async def read_body(request: Request, *, limit: int, required: bool) -> tuple[by
 
     400 when it is not JSON (or missing when ``required``), 413 when it is larger than
     ``limit`` bytes; ``json_body.parse_json`` says what else JSON must be here. A missing
-    optional body (or a JSON null, false, 0, "", [] in its place) reads as ``{}``.
+    optional body reads as ``{}``; one that is sent must be a JSON object (422 otherwise, as
+    the OpenAPI document says: ``null`` is not an absent body).
     """
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -40,8 +41,9 @@ async def read_body(request: Request, *, limit: int, required: bool) -> tuple[by
         return EMPTY_OBJECT, {}
     body = bytes(raw)
     parsed = parse_json(body)
-    if not required and not parsed:
-        return EMPTY_OBJECT, {}
+    if not required and not isinstance(parsed, dict):
+        raise ApiError(422, f"body: {raw[:100].decode(errors='replace').strip()} is not a JSON "
+                       "object")
     return body, parsed
 
 

@@ -23,6 +23,7 @@ from pydantic import TypeAdapter
 from services.gateway.auth import Gateway, authenticated
 from services.gateway.forwarding import read_body, resolve_contact
 from services.gateway.http11 import Answer
+from services.gateway.methods import method_not_allowed
 from services.gateway.upstream import idempotency_header
 from shared.api.errors import ErrorBody
 from shared.api.roles import ROLES, Role
@@ -36,22 +37,53 @@ Check = Callable[[Gateway, Caller, Any], Awaitable[Any]]
 #: What becomes of the owner's answer before the caller gets it (e.g. assignees shown).
 AnswerFilter = Callable[[Gateway, Caller, Answer], Awaitable[Response]]
 
+#: The methods a literal path that does not take them answers 405 for.
+GUARDED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 #: Every error a public route may answer, in the ``{code, message}`` shape.
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 422, 429, 503)
 }
+#: What an identifier of each kind looks like: `id:` and a contact id in ASCII digits (up to
+#: 18: the document leaves out ids of 10^18 and more, which the owner takes up to 2^63-1),
+#: `email:` or `phone:` and a one-line text (whether that is an email address or a phone
+#: number is for the owner to say: 422).
+IDENTIFIER_KINDS: dict[str, str] = {
+    "id": "id:[1-9][0-9]{0,17}",
+    "email": r"email:[^\x00-\x1f\x7f]+",
+    "phone": r"phone:[^\x00-\x1f\x7f]+",
+}
+IDENTIFIER_EXAMPLES = {"id": "id:42", "email": "email:ann@example.com",
+                       "phone": "phone:+33612345678"}
+
+
+def identifier_param(kinds: Sequence[str]) -> Any:
+    """The ``{identifier}`` path parameter taking ``kinds``, documented with its pattern (the
+    owner checks it; its 422 names the identifier)."""
+    return Path(
+        description=", ".join(f"`{IDENTIFIER_EXAMPLES[k]}`" for k in kinds),
+        examples=[IDENTIFIER_EXAMPLES[k] for k in kinds],
+        json_schema_extra={"pattern": f"^({'|'.join(IDENTIFIER_KINDS[k] for k in kinds)})$"},
+    )
+
+
 #: Documentation of the path parameters the public routes use.
 PATH_PARAMS: dict[str, Any] = {
-    "identifier": Path(
-        description="`id:123`, `email:ann@example.com` or `phone:+33612345678`",
-        examples=["id:42", "email:ann@example.com", "phone:+33612345678"],
-    ),
     "id": Path(description="Integer id, per workspace", ge=1, le=2**63 - 1, examples=[1]),
 }
 #: Path parameters that are not text, by name (FastAPI checks them; OpenAPI shows the type).
 PATH_TYPES: dict[str, Any] = {"id": int}
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
+#: The ``Idempotency-Key`` header as documented on the POST rows that honour it (the gateway
+#: checks 1-255 printable ASCII characters; HTTP strips a value's surrounding spaces, so the
+#: document asks for none there).
+IDEMPOTENCY_KEY_PARAM: dict[str, Any] = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "The same key from the same workspace within 24 h replays the first answer "
+    "(`Idempotent-Replayed: true`) and does nothing again; with another body it is a 422",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255,
+               "pattern": r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$"},
+}
 AUTHORIZATION = Header(
     default=None, description="`Bearer <API token>` of one user of one workspace"
 )
@@ -102,11 +134,16 @@ class Route:
     #: Ask contacts for the ``{identifier}`` first; forward ``id:N`` and the contact's
     #: phone and email (``shared.internal.ResolvedContact``) to the owner.
     resolve_contact: bool = False
+    #: The owner honours an ``Idempotency-Key`` (documented as a header parameter).
+    idempotent: bool = False
+    #: The kinds of ``{identifier}`` the route takes (a create takes no ``id:``).
+    identifiers: tuple[str, ...] = ("id", "email", "phone")
 
 
 def register(app: FastAPI | APIRouter, routes: Sequence[Route], *, tag: str) -> None:
     """Add every row of ``routes`` to ``app`` as a documented FastAPI route."""
     owners = {s.name for s in BACKENDS}
+    guarded: set[str] = set()
     for route in routes:
         if route.service not in owners:
             raise ValueError(f"{route.method} {route.path}: no service {route.service!r}")
@@ -125,8 +162,15 @@ def register(app: FastAPI | APIRouter, routes: Sequence[Route], *, tag: str) -> 
             status_code=route.status_code,
             responses=ERRORS,
             tags=[tag],
-            openapi_extra=_body_doc(route) if route.body is not None else None,
+            openapi_extra=_openapi_extra(route),
         )
+        if "{" not in route.path and route.path not in guarded:
+            # The other methods of a literal path answer 405 (with Allow) rather than reach a
+            # parameter path of the same shape registered after it.
+            guarded.add(route.path)
+            taken = {r.method for r in routes if r.path == route.path}
+            app.add_api_route(route.path, method_not_allowed, include_in_schema=False,
+                              methods=sorted(set(GUARDED_METHODS) - taken))
 
 
 def _endpoint(route: Route) -> Callable[..., Awaitable[Response]]:
@@ -137,12 +181,16 @@ def _endpoint(route: Route) -> Callable[..., Awaitable[Response]]:
     reads_body, body_required, checks = route.body is not None, route.body_required, route.checks
     answer_filter = route.answer_filter
     segment = route.path.split("/").index("{identifier}") if route.resolve_contact else -1
+    paged = {"cursorId", "beforeId"} <= {q.name for q in route.query}
 
     async def endpoint(request: Request, authorization: str | None = None, **_: Any) -> Response:
         gateway: Gateway = request.app.state.gateway
         caller = await authenticated(request, gateway, authorization)
         if roles is not None and caller.role not in roles:
             raise ApiError(403, f"role {caller.role!r} may not do this; it needs one of: {needs}")
+        if paged and _.get("cursorId") is not None and _.get("beforeId") is not None:
+            raise ApiError(422, f"cursorId: {_['cursorId']} and beforeId: {_['beforeId']} may "
+                           "not be sent together")
         keyed = idempotency_header(request.headers) if method == "POST" else None
         content = None
         if reads_body:
@@ -204,8 +252,10 @@ def _signature(route: Route) -> inspect.Signature:
     for part in route.path.split("/"):
         if part.startswith("{") and part.endswith("}"):
             name = part[1:-1]
+            doc = (identifier_param(route.identifiers) if name == "identifier"
+                   else PATH_PARAMS.get(name, Path()))
             params.append(inspect.Parameter(name, keyword, annotation=PATH_TYPES.get(name, str),
-                                            default=PATH_PARAMS.get(name, Path())))
+                                            default=doc))
     for q in route.query:
         examples = None if q.example is None else [q.example]
         default = Query(default=q.default, ge=q.ge, le=q.le, description=q.description,
@@ -215,6 +265,14 @@ def _signature(route: Route) -> inspect.Signature:
     params.append(inspect.Parameter("authorization", keyword, annotation=str | None,
                                     default=AUTHORIZATION))
     return inspect.Signature(params, return_annotation=Response)
+
+
+def _openapi_extra(route: Route) -> dict[str, Any] | None:
+    """What a row adds to its OpenAPI operation: its body, its ``Idempotency-Key``."""
+    extra = _body_doc(route) if route.body is not None else {}
+    if route.idempotent:
+        extra["parameters"] = [IDEMPOTENCY_KEY_PARAM]
+    return extra or None
 
 
 def _body_doc(route: Route) -> dict[str, Any]:

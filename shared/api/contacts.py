@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.api.pagination import Pagination
 from shared.api.space import TAG_NAME_MAX_CHARS
+from shared.api.text import NOT_BLANK_PATTERN, OneLine
 from shared.api.users import Assignee, AssigneeRef
 
 #: Tag names per call of ``POST`` / ``DELETE /v2/contact/{identifier}/tag``.
@@ -29,7 +30,8 @@ OPERATORS: tuple[str, ...] = Operator.__args__  # type: ignore[attr-defined]
 
 #: Body of ``POST /v2/contact/{identifier}/tag``: 1-10 tag names.
 TagNames = Annotated[
-    list[Annotated[str, StringConstraints(max_length=TAG_NAME_MAX_CHARS)]],
+    list[Annotated[str, StringConstraints(min_length=1, max_length=TAG_NAME_MAX_CHARS,
+                                          pattern=NOT_BLANK_PATTERN)]],
     Field(min_length=1, max_length=TAGS_PER_CALL_MAX, examples=[["vip", "newsletter"]]),
 ]
 
@@ -37,25 +39,32 @@ TagNames = Annotated[
 class CustomFieldValue(BaseModel):
     """One custom field value of a contact."""
 
-    name: str = Field(examples=["plan"])
+    model_config = ConfigDict(extra="forbid")
+
+    name: OneLine = Field(examples=["plan"])
     value: Any = Field(examples=["gold"])
 
 
 class ContactInput(BaseModel):
     """Fields of a create / update / upsert; absent fields are untouched, null clears."""
 
-    firstName: str | None = Field(default=None, examples=["Ann"])
-    lastName: str | None = Field(default=None, examples=["Lee"])
-    phone: str | None = Field(default=None, examples=["+33612345678"],
-                              description="Any format; national numbers use the workspace region")
-    email: str | None = Field(default=None, examples=["ann@example.com"])
-    language: str | None = Field(default=None, examples=["fr"])
-    profilePic: str | None = None
-    countryCode: str | None = Field(default=None, examples=["FR"],
+    model_config = ConfigDict(extra="forbid")
+
+    firstName: OneLine | None = Field(default=None, examples=["Ann"])
+    lastName: OneLine | None = Field(default=None, examples=["Lee"])
+    phone: OneLine | None = Field(
+        default=None, examples=["+33612345678"],
+        description="Any format; national numbers use the workspace region")
+    email: OneLine | None = Field(default=None, examples=["ann@example.com"])
+    language: OneLine | None = Field(default=None, examples=["fr"])
+    profilePic: OneLine | None = None
+    countryCode: OneLine | None = Field(default=None, examples=["FR"],
                                     description="Set by hand: never overwritten from the phone")
     assignee: AssigneeRef | None = Field(
         default=None, description="A user of the workspace: its id or its email; null unassigns")
-    custom_fields: list[CustomFieldValue] | None = None
+    custom_fields: list[CustomFieldValue] = Field(
+        default_factory=list,
+        description="Values to set (null clears one); not null itself: absent leaves them all")
 
 
 class Contact(BaseModel):
@@ -110,8 +119,10 @@ class Condition(BaseModel):
 class ListRequest(BaseModel):
     """Body of ``POST /v2/contact/list``."""
 
-    search: str | None = Field(default=None, examples=["ann"])
-    timezone: str | None = Field(default=None, examples=["Europe/Paris"])
+    model_config = ConfigDict(extra="forbid")
+
+    search: OneLine | None = Field(default=None, examples=["ann"])
+    timezone: OneLine | None = Field(default=None, examples=["Europe/Paris"])
     filter: dict[Literal["$and", "$or"], list[Condition | dict[str, Any]]] | None = Field(
         default=None,
         examples=[{"$and": [{"category": "contactField", "field": "countryCode",

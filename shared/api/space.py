@@ -3,11 +3,12 @@ definitions and the contact details view's field order."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.api.pagination import Pagination
+from shared.api.text import MultiLine, NotBlank, OneLine
 
 #: Longest tag name, characters (catalog entries and names assigned to contacts).
 TAG_NAME_MAX_CHARS = 255
@@ -51,13 +52,13 @@ class TagInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=TAG_NAME_MAX_CHARS, examples=["vip"])
-    description: str | None = Field(
+    name: NotBlank = Field(min_length=1, max_length=TAG_NAME_MAX_CHARS, examples=["vip"])
+    description: MultiLine | None = Field(
         default=None, max_length=TAG_DESCRIPTION_MAX_CHARS, examples=["Top customers"]
     )
     colorCode: str | None = Field(default=None, pattern=COLOR_CODE_PATTERN,
                                   description=COLOR_CODE_DOC, examples=["tag-red"])
-    emoji: str | None = Field(default=None, max_length=TAG_EMOJI_MAX_CHARS, examples=["⭐"],
+    emoji: OneLine | None = Field(default=None, max_length=TAG_EMOJI_MAX_CHARS, examples=["⭐"],
                               description="Empty or null: none")
 
 
@@ -69,19 +70,22 @@ class TagUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    currentName: str = Field(examples=["vip"])
-    name: str | None = Field(default=None, min_length=1, max_length=TAG_NAME_MAX_CHARS,
-                             examples=["VIP"])
-    description: str | None = Field(default=None, max_length=TAG_DESCRIPTION_MAX_CHARS)
+    currentName: NotBlank = Field(min_length=1, examples=["vip"])
+    name: NotBlank | None = Field(default=None, min_length=1, max_length=TAG_NAME_MAX_CHARS,
+                                 examples=["VIP"])
+    description: MultiLine | None = Field(default=None, max_length=TAG_DESCRIPTION_MAX_CHARS)
     colorCode: str | None = Field(default=None, pattern=COLOR_CODE_PATTERN,
                                   description=COLOR_CODE_DOC, examples=["tag-green"])
-    emoji: str | None = Field(default=None, max_length=TAG_EMOJI_MAX_CHARS, examples=["💎"])
+    emoji: OneLine | None = Field(default=None, max_length=TAG_EMOJI_MAX_CHARS,
+                                  examples=["💎"])
 
 
 class TagDeletion(BaseModel):
     """Body of ``DELETE /v2/space/tag``."""
 
-    name: str = Field(examples=["vip"])
+    model_config = ConfigDict(extra="forbid")
+
+    name: NotBlank = Field(min_length=1, examples=["vip"])
 
 
 class Done(BaseModel):
@@ -109,20 +113,21 @@ class CustomFieldInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=CUSTOM_FIELD_NAME_MAX_CHARS, examples=["Plan"],
+    name: OneLine = Field(min_length=1, max_length=CUSTOM_FIELD_NAME_MAX_CHARS, examples=["Plan"],
                       description="Letters, digits, spaces, `_`, `-`; not a standard field's")
-    slug: str | None = Field(
+    slug: OneLine | None = Field(
         default=None, max_length=CUSTOM_FIELD_SLUG_MAX_CHARS, examples=["plan"],
         description="Letters, digits, `_` (stored lower-cased); empty or null: from the name",
     )
-    description: str | None = Field(default=None, max_length=CUSTOM_FIELD_DESCRIPTION_MAX_CHARS,
-                                    examples=["The subscribed plan"])
+    description: MultiLine | None = Field(
+        default=None, max_length=CUSTOM_FIELD_DESCRIPTION_MAX_CHARS,
+        examples=["The subscribed plan"])
     dataType: CustomFieldType = Field(
         examples=["list"],
         description="respond.io's types and `phone` (E.164). A `time` value is `HH:MM` or "
         "`HH:MM:SS` (24-hour), kept as `HH:MM` when its seconds are zero",
     )
-    allowedValues: list[str] | None = Field(
+    allowedValues: list[NotBlank] | None = Field(
         default=None, examples=[["gold", "silver"]],
         description="The options of a `list` field (required for it; empty or null otherwise)",
     )
@@ -136,6 +141,8 @@ class CustomFieldList(BaseModel):
 
 
 class FieldOrder(BaseModel):
-    """Order of the fields in the contact details view."""
+    """Order of the fields in the contact details view (other keys of a body are ignored)."""
 
-    fields: list[str] = Field(examples=[["firstName", "lastName", "phone", "plan"]])
+    fields: list[Annotated[OneLine, Field(min_length=1)]] = Field(
+        examples=[["firstName", "lastName", "phone", "plan"]],
+        json_schema_extra={"uniqueItems": True})

@@ -23,9 +23,11 @@ PAGE = (
     QueryParam(name="limit", annotation=int, default=10, ge=1, le=100,
                description="Contacts per page", example=10),
     QueryParam(name="cursorId", annotation=int | None, ge=1, le=CONTACT_ID_MAX, example=120,
-               description="Next page: contacts with ids below this one"),
+               description="Next page: contacts with ids below this one (not with "
+               "`beforeId`)"),
     QueryParam(name="beforeId", annotation=int | None, ge=1, le=CONTACT_ID_MAX, example=131,
-               description="Previous page: contacts with ids above this one"),
+               description="Previous page: contacts with ids above this one (not with "
+               "`cursorId`)"),
 )
 
 ROUTES: tuple[Route, ...] = (
@@ -40,11 +42,13 @@ ROUTES: tuple[Route, ...] = (
     Route(method="POST", path="/v2/contact/create_or_update/{identifier}", service=OWNER,
           name="upsert_contact", summary="Create or update a contact",
           description="Update the contact the identifier names, or create it when there is none.",
-          answer=ContactAction, body=ContactInput, body_required=False, checks=(check_assignee,)),
+          answer=ContactAction, body=ContactInput, body_required=False, checks=(check_assignee,),
+          idempotent=True),
     Route(method="POST", path="/v2/contact/{identifier}", service=OWNER, name="create_contact",
           summary="Create a contact",
           description="Create a contact; the identifier (`email:` or `phone:`) sets that field.",
-          answer=ContactAction, body=ContactInput, body_required=False, checks=(check_assignee,)),
+          answer=ContactAction, body=ContactInput, body_required=False, checks=(check_assignee,),
+          idempotent=True, identifiers=("email", "phone")),
     Route(method="GET", path="/v2/contact/{identifier}", service=OWNER, name="get_contact",
           summary="Get a contact",
           description="The contact the identifier names (`email:`/`phone:` resolve to the "
@@ -61,7 +65,7 @@ ROUTES: tuple[Route, ...] = (
     Route(method="POST", path="/v2/contact/{identifier}/tag", service=OWNER, name="add_tags",
           summary="Add tags to a contact",
           description="Add 1-10 tags by name; unknown names join the workspace catalog.",
-          answer=ContactAction, body=TagNames, body_example=TAGS_EXAMPLE),
+          answer=ContactAction, body=TagNames, body_example=TAGS_EXAMPLE, idempotent=True),
     Route(method="DELETE", path="/v2/contact/{identifier}/tag", service=OWNER,
           name="remove_tags", summary="Remove tags from a contact",
           description="Remove tags from the contact; the workspace catalog keeps them.",
@@ -69,8 +73,9 @@ ROUTES: tuple[Route, ...] = (
     Route(method="POST", path="/v2/contact/{identifier}/block", service=OWNER,
           name="block_contact", summary="Block a contact",
           description="Block the contact: its workflows stop and its new messages are hidden.",
-          answer=ContactAction),
+          answer=ContactAction, idempotent=True),
     Route(method="POST", path="/v2/contact/{identifier}/unblock", service=OWNER,
           name="unblock_contact", summary="Unblock a contact",
-          description="Unblock the contact (from now on).", answer=ContactAction),
+          description="Unblock the contact (from now on).", answer=ContactAction,
+          idempotent=True),
 )

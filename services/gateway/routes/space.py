@@ -26,9 +26,11 @@ PAGE = (
     QueryParam(name="limit", annotation=int, default=10, ge=1, le=100,
                description="Definitions per page", example=10),
     QueryParam(name="cursorId", annotation=int | None, ge=1, le=CONTACT_ID_MAX, example=4,
-               description="Next page: definitions with ids above this one"),
+               description="Next page: definitions with ids above this one (not with "
+               "`beforeId`)"),
     QueryParam(name="beforeId", annotation=int | None, ge=1, le=CONTACT_ID_MAX, example=5,
-               description="Previous page: definitions with ids below this one"),
+               description="Previous page: definitions with ids below this one (not with "
+               "`cursorId`)"),
 )
 
 ROUTES: tuple[Route, ...] = (
