@@ -20,7 +20,8 @@ from services.contacts.store.documents import (
     from_document,
     to_document,
 )
-from services.contacts.store.query import mongo_filter, with_clause
+from services.contacts.store.id_windows import scan_ids
+from services.contacts.store.query import mongo_filter
 from shared.contracts import ContactOrigin
 from shared.contracts.envelope import utcnow
 from shared.mongo import Document, increment
@@ -143,40 +144,39 @@ class ContactStore:
         """Up to `limit` contacts of a query, newest (highest id) first, keyset-paginated.
 
         `after`: ids below it (the next page); `before`: ids above it (the previous page).
+        Read in windows of ids (`id_windows.py`): a page costs its size, not the workspace's.
         """
         found = mongo_filter(query)
-        if after is not None:
-            found = with_clause(found, {"id": {"$lt": after}})
-            order = DESCENDING
-        elif before is not None:
-            found = with_clause(found, {"id": {"$gt": before}})
-            order = ASCENDING
-        else:
-            order = DESCENDING
-        docs = await self._contacts.find(found).sort("id", order).limit(limit).to_list()
-        contacts = [from_document(doc) for doc in docs]
-        return contacts if order == DESCENDING else contacts[::-1]
+        if before is not None:
+            top = await self._last_id(query.workspace_id)
+            docs = await scan_ids(self._contacts, found, descending=False, start=before,
+                                  stop=top + 1, limit=limit)
+            return [from_document(doc) for doc in docs][::-1]
+        start = after if after is not None else await self._last_id(query.workspace_id) + 1
+        docs = await scan_ids(self._contacts, found, descending=True, start=start, stop=0,
+                              limit=limit)
+        return [from_document(doc) for doc in docs]
 
     async def exists(self, query: ContactQuery, *, above: int | None = None) -> bool:
         """Whether any contact matches (with an id above `above`, when given)."""
-        found = mongo_filter(query)
-        if above is not None:
-            found = with_clause(found, {"id": {"$gt": above}})
-        return await self._contacts.count_documents(found, limit=1) > 0
+        top = await self._last_id(query.workspace_id)
+        found = await scan_ids(self._contacts, mongo_filter(query), descending=False,
+                               start=0 if above is None else above, stop=top + 1, limit=1)
+        return bool(found)
 
     async def with_tag(
         self, workspace_id: str, key: str, *, after: int, limit: int
     ) -> list[Contact]:
         """Contacts carrying a tag (by key) with ids above `after`, oldest first."""
-        docs = (
-            await self._contacts.find(
-                {"workspace_id": workspace_id, "tag_keys": key, "id": {"$gt": after}}
-            )
-            .sort("id", ASCENDING)
-            .limit(limit)
-            .to_list()
-        )
+        top = await self._last_id(workspace_id)
+        docs = await scan_ids(self._contacts, {"workspace_id": workspace_id, "tag_keys": key},
+                              descending=False, start=after, stop=top + 1, limit=limit)
         return [from_document(doc) for doc in docs]
+
+    async def _last_id(self, workspace_id: str) -> int:
+        """The highest id the workspace has handed out (0 before its first contact)."""
+        doc = await self._counters.find_one({"_id": workspace_id}, {"last_id": 1})
+        return 0 if doc is None else int(doc.get("last_id", 0))
 
     # in bulk, for batches of commands (handlers/senders.py) ----------------------------------
     async def next_ids(self, workspace_id: str, count: int) -> list[int]:

@@ -287,6 +287,38 @@ class ContactRepositoryContract:
         assert await ids(2) == [4, 5]
         assert await ids(5) == []
 
+    async def test_sparse_matches_and_gaps_are_found_across_many_ids(
+        self, backend: Backend
+    ) -> None:
+        """Pages read in windows of ids (MongoDB store): a filter matching 3 of 300 ids and
+        ids freed by deletions still give whole pages, in order, both ways."""
+        for i in range(1, 301):
+            contact = await backend.add(first_name=f"c{i}",
+                                        tags=["rare"] if i in (3, 150, 290) else [])
+            if 200 < i <= 285:
+                await backend.write(lambda s, c=contact: backend.contacts.delete(c, s))
+        rare = _filter(backend, {"filter": {"$and": [
+            {"category": "contactTag", "operator": "hasAnyOf", "value": ["rare"]}]}})
+        everyone = ContactQuery(workspace_id=backend.ws)
+
+        async def ids(query: ContactQuery, **kwargs: Any) -> list[int]:
+            return [c.id for c in await backend.contacts.page(query, **kwargs)]
+
+        assert await ids(rare, after=None, before=None, limit=2) == [290, 150]
+        assert await ids(rare, after=150, before=None, limit=2) == [3]
+        assert await ids(rare, after=None, before=3, limit=2) == [290, 150]
+        assert await ids(rare, after=None, before=150, limit=5) == [290]
+        assert await ids(everyone, after=None, before=None, limit=2) == [300, 299]
+        assert await ids(everyone, after=286, before=None, limit=3) == [200, 199, 198]
+        assert await ids(everyone, after=None, before=199, limit=3) == [287, 286, 200]
+        assert await backend.contacts.exists(rare, above=150)
+        assert not await backend.contacts.exists(rare, above=290)
+        walked = [c.id for c in
+                  await backend.contacts.with_tag(backend.ws, "rare", after=0, limit=2)]
+        assert walked == [3, 150]
+        assert [c.id for c in
+                await backend.contacts.with_tag(backend.ws, "rare", after=150, limit=2)] == [290]
+
     async def test_a_failed_transaction_leaves_nothing(self, backend: Backend) -> None:
         kept = await backend.add(first_name="Ann")
         contact_id = await backend.contacts.next_id(backend.ws, None)
