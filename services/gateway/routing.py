@@ -43,12 +43,12 @@ GUARDED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 422, 429, 503)
 }
-#: What an identifier of each kind looks like: `id:` and a contact id in ASCII digits (up to
-#: 18: the document leaves out ids of 10^18 and more, which the owner takes up to 2^63-1),
-#: `email:` or `phone:` and a one-line text (whether that is an email address or a phone
-#: number is for the owner to say: 422).
+#: What an identifier of each kind looks like: `id:` and a contact id of at most 18 ASCII
+#: digits, leading zeros allowed (that the whole is at most 18 digits is the owner's 422: a
+#: regex without look-ahead cannot say it), `email:` or `phone:` and a one-line text
+#: (whether that is an email address or a phone number is for the owner to say: 422).
 IDENTIFIER_KINDS: dict[str, str] = {
-    "id": "id:[1-9][0-9]{0,17}",
+    "id": "id:0{0,17}[1-9][0-9]{0,17}",
     "email": r"email:[^\x00-\x1f\x7f]+",
     "phone": r"phone:[^\x00-\x1f\x7f]+",
 }

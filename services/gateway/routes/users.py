@@ -24,11 +24,12 @@ async def list_users(
     request: Request,
     limit: Annotated[int, Query(ge=1, le=100, description="Users per page", examples=[10])] = 10,
     cursorId: Annotated[int | None, Query(ge=1, le=USER_ID_MAX, examples=[2],
-                                          description="Next page: users with ids above this one"
+                                          description="Next page: users with ids above this one "
+                                          "(not with `beforeId`)"
                                           )] = None,
     beforeId: Annotated[int | None, Query(ge=1, le=USER_ID_MAX, examples=[3],
                                           description="Previous page: users with ids below "
-                                          "this one")] = None,
+                                          "this one (not with `cursorId`)")] = None,
     authorization: str | None = AUTHORIZATION,
 ) -> dict[str, Any]:
     """The workspace's users by id; `next` / `previous` are full URLs (null at either end)."""
