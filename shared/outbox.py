@@ -8,7 +8,7 @@ after the other, and the second one sees the first when it takes its position. O
 entity's messages are therefore in ``at`` order, whatever the clocks of the replicas
 that wrote them. No global counter is taken, so transactions about different entities
 never conflict. Rows are never written again: they expire ``RETENTION_S`` after they
-were created (TTL index on ``created_at``).
+were created (``OUTBOX_EXPIRY``, swept by the service: ``shared/retention.py``).
 
 Publishing: one ``OutboxRelay`` per service (a lease document elects one when several
 replicas run) tails the outbox with a MongoDB change stream: insert events, in commit
@@ -56,6 +56,7 @@ from shared.kafka import dlq_topic
 from shared.mongo import Document
 from shared.observability import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
 from shared.replica import ReplicaIdentity
+from shared.retention import Expiry, ensure_expiry_indexes
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,8 @@ LEASES = "outbox_leases"
 LEASE_ID = "relay"
 #: Outbox rows expire this long after they were written, sent or not.
 RETENTION_S = 7 * 24 * 3600
+#: Rows are kept a week (to look at, for a catch-up scan, as each key's last position).
+OUTBOX_EXPIRY = Expiry(OUTBOX, "created_at", RETENTION_S)
 #: A catch-up after a lost resume token re-reads rows created this long before ``through``:
 #: longer than a transaction may live (60 s) plus any clock skew between replicas.
 RESCAN_MARGIN = timedelta(minutes=10)
@@ -91,8 +94,7 @@ async def ensure_outbox_indexes(db: AsyncDatabase[Document]) -> None:
     """Create the outbox's indexes; drop those of the per-row ``sent`` flag it no longer has."""
     outbox = db[OUTBOX]
     await outbox.create_index([("key", ASCENDING), ("at", DESCENDING)])
-    # Rows are kept a week (to look at, for a catch-up scan, as each key's last position).
-    await outbox.create_index("created_at", expireAfterSeconds=RETENTION_S)
+    await ensure_expiry_indexes(db, [OUTBOX_EXPIRY])
     existing = await outbox.index_information()
     for name in ("sent_1_at_1", "sent_at_1"):
         if name in existing:

@@ -29,10 +29,16 @@ from shared.kafka import make_broker
 from shared.logs import configure_logging
 from shared.mongo import Document, make_mongo_client
 from shared.observability import health_router, install_http_observability
-from shared.outbox import Outbox, OutboxRelay, ensure_outbox_indexes
+from shared.outbox import OUTBOX_EXPIRY, Outbox, OutboxRelay, ensure_outbox_indexes
 from shared.replica import ReplicaIdentity
+from shared.retention import Expiry, ensure_expiry_indexes, sweep_forever
 from shared.settings import ServiceSettings
-from shared.unit_of_work import MongoUnitOfWork, Transaction, ensure_unit_of_work_indexes
+from shared.unit_of_work import (
+    UNIT_OF_WORK_EXPIRIES,
+    MongoUnitOfWork,
+    Transaction,
+    ensure_unit_of_work_indexes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +60,11 @@ class Runtime:
     broker_started: asyncio.Event = field(default_factory=asyncio.Event)
     #: What the service's start-up hook built (its stores and use cases), by name.
     deps: dict[str, Any] = field(default_factory=dict)
+    #: What expires in the service's database (the start-up hook adds its own): swept by
+    #: the process every ``retention_sweep_s`` (shared/retention.py).
+    expiries: list[Expiry] = field(
+        default_factory=lambda: [OUTBOX_EXPIRY, *UNIT_OF_WORK_EXPIRIES]
+    )
 
 
 RuntimeHook = Callable[[Runtime], Awaitable[None]]
@@ -94,6 +105,11 @@ def create_service_app(
             await on_startup(runtime)
         if setup_consumers is not None:
             setup_consumers(runtime)
+        await ensure_expiry_indexes(db, runtime.expiries)
+        sweeping = asyncio.create_task(
+            sweep_forever(db, runtime.expiries, every_s=settings.retention_sweep_s),
+            name=f"{settings.service_name}-retention",
+        )
         # The relay first: after a crash, joining the consumer group waits for the dead
         # member's session to expire (10 s); the outbox must not wait for that too.
         await relay.start()
@@ -109,6 +125,9 @@ def create_service_app(
                      settings.http_port)
             yield
         finally:
+            sweeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeping
             broker_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await broker_task

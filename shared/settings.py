@@ -49,6 +49,9 @@ class MongoSettings(BaseModel):
     #: driver's default.
     mongo_url: str = "mongodb://127.0.0.1:27017/?directConnection=true&retryWrites=false"
     mongo_database: str
+    #: How often the process deletes its expired records (shared/retention.py); each sweep
+    #: costs what expired since the last one.
+    retention_sweep_s: float = Field(default=10.0, gt=0)
 
 
 class HttpSettings(BaseModel):

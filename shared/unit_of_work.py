@@ -34,6 +34,7 @@ from shared.contracts import Envelope
 from shared.contracts.envelope import utcnow
 from shared.mongo import Document
 from shared.outbox import Outbox
+from shared.retention import Expiry, ensure_expiry_indexes
 
 T = TypeVar("T")
 
@@ -44,6 +45,11 @@ PROCESSED_RETENTION_S = 14 * 24 * 3600
 IDEMPOTENCY_RETENTION = timedelta(hours=24)
 #: The header a public request names its key in.
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+#: What the unit of work writes that expires (swept by the service: ``shared/retention.py``).
+UNIT_OF_WORK_EXPIRIES = (
+    Expiry(PROCESSED, "at", PROCESSED_RETENTION_S),
+    Expiry(IDEMPOTENCY, "expires_at"),
+)
 _KEY_SHAPE = re.compile(r"[\x20-\x7e]{1,255}")
 
 Answer = dict[str, Any]
@@ -358,5 +364,4 @@ def _expired(expires_at: datetime) -> bool:
 
 async def ensure_unit_of_work_indexes(db: AsyncDatabase[Document]) -> None:
     """Processed-message records expire after two weeks, idempotency records after a day."""
-    await db[PROCESSED].create_index("at", expireAfterSeconds=PROCESSED_RETENTION_S)
-    await db[IDEMPOTENCY].create_index("expires_at", expireAfterSeconds=0)
+    await ensure_expiry_indexes(db, UNIT_OF_WORK_EXPIRIES)

@@ -19,6 +19,7 @@ from services.contacts.handlers import Contacts, Deps
 from services.contacts.handlers.repositories import CatalogRepository, ContactRepository
 from services.contacts.settings import ContactsSettings
 from services.contacts.store import CatalogStore, ContactStore
+from services.contacts.store.contacts import CLAIMS_EXPIRY
 from shared.contracts import Envelope
 from shared.contracts.contacts import CONTACT_COMMANDS, CONTACT_EVENTS
 from shared.contracts.envelope import utcnow
@@ -65,6 +66,7 @@ def build_app(settings: ContactsSettings | None = None) -> FastAPI:
     async def startup(rt: Runtime) -> None:
         await ContactStore(rt.db).ensure_indexes()
         await CatalogStore(rt.db).ensure_indexes()
+        rt.expiries.append(CLAIMS_EXPIRY)
         app.state.contacts = bootstrap(settings, runtime=rt)
 
     def subscribers(rt: Runtime) -> None:

@@ -20,6 +20,7 @@ from services.gateway.upstream import Services
 from shared.errors import install_error_handlers
 from shared.mongo import make_mongo_client
 from shared.observability import HealthCheck, health_router, install_http_observability
+from shared.retention import sweep_forever
 from shared.topology import BACKENDS
 
 #: The services behind the gateway; /health checks each.
@@ -54,15 +55,21 @@ def build_app(settings: GatewaySettings | None = None) -> FastAPI:
         )
         app.state.gateway = gateway
         app.state.mongo = db
-        flushing = asyncio.create_task(
-            limiter.run(every_s=settings.rate_limit_flush_s, clock=gateway.clock)
-        )
+        background = [
+            asyncio.create_task(
+                limiter.run(every_s=settings.rate_limit_flush_s, clock=gateway.clock)
+            ),
+            asyncio.create_task(
+                sweep_forever(db, [RateWindows.EXPIRY], every_s=settings.retention_sweep_s)
+            ),
+        ]
         try:
             yield
         finally:
-            flushing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flushing
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await services.close()
             await client.close()
 

@@ -28,6 +28,7 @@ from shared.api.roles import Role
 from shared.contracts.envelope import utcnow
 from shared.internal import Caller
 from shared.mongo import Document
+from shared.retention import Expiry, ensure_expiry_indexes
 
 #: Database lookups of a presented token (the only auth step that reads the database).
 TOKEN_LOOKUPS = Counter(
@@ -209,14 +210,16 @@ def public_token(doc: Document) -> dict[str, Any]:
 class RateWindows:
     """The replicas' shared rate-limit counts: one document per token and window
     (``{_id: "<token hash>:<window>", n: total, r: {<replica>: count}, b: {<replica>: claim},
-    expires_at}``), dropped by a TTL index once the window is past."""
+    expires_at}``), deleted by the gateway's retention sweep once the window is past."""
+
+    EXPIRY = Expiry("rate_windows", "expires_at")
 
     def __init__(self, db: AsyncDatabase[Document]):
-        self._windows = db.rate_windows
+        self._windows = db[self.EXPIRY.collection]
 
     async def ensure_indexes(self) -> None:
-        """The TTL index that drops past windows."""
-        await self._windows.create_index("expires_at", expireAfterSeconds=0)
+        """The index the retention sweep deletes past windows by."""
+        await ensure_expiry_indexes(self._windows.database, [self.EXPIRY])
 
     async def add(
         self, counts: Mapping[str, tuple[int, int]], *, replica: str, expires_at: float

@@ -25,8 +25,12 @@ from services.contacts.store.query import mongo_filter
 from shared.contracts import ContactOrigin
 from shared.contracts.envelope import utcnow
 from shared.mongo import Document, increment
+from shared.retention import Expiry
 
 CLAIM_TTL_S = 24 * 3600
+#: A claim only matters while upserts of its identifier run; an expired one is taken again
+#: by the next upsert (swept by the service: shared/retention.py).
+CLAIMS_EXPIRY = Expiry("identifier_claims", "claimed_at", CLAIM_TTL_S)
 
 
 class ContactStore:
@@ -35,7 +39,7 @@ class ContactStore:
     def __init__(self, db: AsyncDatabase[Document]):
         self._contacts = db["contacts"]
         self._counters = db["contact_counters"]
-        self._claims = db["identifier_claims"]
+        self._claims = db[CLAIMS_EXPIRY.collection]
         self._sender_links = db["sender_links"]
 
     async def ensure_indexes(self) -> None:
@@ -60,9 +64,6 @@ class ContactStore:
             "last_name",
         ):
             await c.create_index([("workspace_id", ASCENDING), (name, ASCENDING)])
-        # A claim only matters while upserts of its identifier run; an expired one is taken
-        # again by the next upsert.
-        await self._claims.create_index("claimed_at", expireAfterSeconds=CLAIM_TTL_S)
 
     async def next_id(self, workspace_id: str, session: Session) -> int:
         """Allocate the workspace's next contact id (an atomic `$inc` on a counter document)."""
