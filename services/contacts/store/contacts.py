@@ -21,7 +21,7 @@ from services.contacts.store.documents import (
     to_document,
 )
 from services.contacts.store.id_windows import scan_ids
-from services.contacts.store.query import mongo_filter
+from services.contacts.store.query import mongo_filter, search_gram
 from shared.contracts import ContactOrigin
 from shared.contracts.envelope import utcnow
 from shared.mongo import Document, increment
@@ -46,6 +46,9 @@ class ContactStore:
         """One index per lookup and per standard-field filter of the list."""
         c = self._contacts
         await c.create_index([("workspace_id", ASCENDING), ("id", DESCENDING)], unique=True)
+        # What list pages walk (store/id_windows.py): id windows, a search's pieces.
+        await c.create_index([("wid", ASCENDING)])
+        await c.create_index([("search_grams", ASCENDING)])
         for name in ("email_key", "phone_canonical"):  # identifier lookups: the lowest id wins
             await c.create_index(
                 [("workspace_id", ASCENDING), (name, ASCENDING), ("id", ASCENDING)]
@@ -147,22 +150,24 @@ class ContactStore:
         `after`: ids below it (the next page); `before`: ids above it (the previous page).
         Read in windows of ids (`id_windows.py`): a page costs its size, not the workspace's.
         """
-        found = mongo_filter(query)
+        found, ws, gram = mongo_filter(query), query.workspace_id, search_gram(query)
         if before is not None:
-            top = await self._last_id(query.workspace_id)
-            docs = await scan_ids(self._contacts, found, descending=False, start=before,
-                                  stop=top + 1, limit=limit)
+            top = await self._last_id(ws)
+            docs = await scan_ids(self._contacts, found, workspace_id=ws, descending=False,
+                                  start=before, stop=top + 1, limit=limit, gram=gram)
             return [from_document(doc) for doc in docs][::-1]
-        start = after if after is not None else await self._last_id(query.workspace_id) + 1
-        docs = await scan_ids(self._contacts, found, descending=True, start=start, stop=0,
-                              limit=limit)
+        start = after if after is not None else await self._last_id(ws) + 1
+        docs = await scan_ids(self._contacts, found, workspace_id=ws, descending=True,
+                              start=start, stop=0, limit=limit, gram=gram)
         return [from_document(doc) for doc in docs]
 
     async def exists(self, query: ContactQuery, *, above: int | None = None) -> bool:
         """Whether any contact matches (with an id above `above`, when given)."""
-        top = await self._last_id(query.workspace_id)
-        found = await scan_ids(self._contacts, mongo_filter(query), descending=False,
-                               start=0 if above is None else above, stop=top + 1, limit=1)
+        ws = query.workspace_id
+        found = await scan_ids(self._contacts, mongo_filter(query), workspace_id=ws,
+                               descending=False, start=0 if above is None else above,
+                               stop=await self._last_id(ws) + 1, limit=1,
+                               gram=search_gram(query))
         return bool(found)
 
     async def with_tag(
@@ -171,7 +176,8 @@ class ContactStore:
         """Contacts carrying a tag (by key) with ids above `after`, oldest first."""
         top = await self._last_id(workspace_id)
         docs = await scan_ids(self._contacts, {"workspace_id": workspace_id, "tag_keys": key},
-                              descending=False, start=after, stop=top + 1, limit=limit)
+                              workspace_id=workspace_id, descending=False, start=after,
+                              stop=top + 1, limit=limit)
         return [from_document(doc) for doc in docs]
 
     async def _last_id(self, workspace_id: str) -> int:

@@ -21,7 +21,11 @@ Stored contact (collection `contacts`, one per contact; `to_document` / `from_do
       "tag_keys": [str],                    # casefolded tags, for filters
       "custom_fields": {name: value},       # stored forms from validate_custom_value
       "created_at": datetime, "updated_at": datetime,   # UTC
-      "version": int                        # 1 on create, +1 on every change
+      "version": int,                       # 1 on create, +1 on every change
+      # derived, for the list (store/query.py, store/id_windows.py):
+      "search_text": str,                   # the searched fields, one per line
+      "search_grams": [str],                # "<workspace_id>:<3 letters>" of search_text
+      "wid": str                            # "<workspace_id>:<id, 19 digits>": id windows
     }
 """
 
@@ -49,7 +53,42 @@ def to_document(contact: Contact) -> Document:
         "phone_canonical": contact.phone_canonical,
         "tag_keys": [tag_key(name) for name in contact.tags],
         "search_text": search_text(contact),
+        "search_grams": search_grams(contact),
+        "wid": window_key(contact.workspace_id, contact.id),
     }
+
+
+#: Fields computed from the others when a contact is stored, never read back.
+DERIVED = ("_id", "tag_keys", "phone_canonical", "search_text", "search_grams", "wid")
+
+#: Search words are matched by their three-letter pieces (`search_grams`).
+GRAM = 3
+
+
+def window_key(workspace_id: str, contact_id: int) -> str:
+    """A key that sorts like the contact's id within its workspace: what an id window's range
+    is on (the local planner walks one single-field index for a range, id_windows.py)."""
+    return f"{workspace_id}:{contact_id:019d}"
+
+
+def gram_key(workspace_id: str, gram: str) -> str:
+    """The stored key of a three-letter piece of a workspace's contact."""
+    return f"{workspace_id}:{gram}"
+
+
+def grams_of(text: str) -> set[str]:
+    """The lower-cased three-letter pieces of each line of a text."""
+    return {
+        line[i:i + GRAM]
+        for line in text.lower().split("\n")
+        for i in range(len(line) - GRAM + 1)
+    }
+
+
+def search_grams(contact: Contact) -> list[str]:
+    """Every three-letter piece of the searched fields, keyed by workspace (a word of a
+    search occurs in a field only if each of its pieces does)."""
+    return sorted(gram_key(contact.workspace_id, g) for g in grams_of(search_text(contact)))
 
 
 #: The fields a search looks in (the domain's `listing._SEARCHED`), joined in `search_text`.
@@ -66,6 +105,6 @@ def from_document(doc: Document) -> Contact:
     """Rebuild a contact from its stored document."""
     fields = {
         key: value for key, value in doc.items()
-        if key not in ("_id", "tag_keys", "phone_canonical", "search_text")
+        if key not in DERIVED
     }
     return Contact.model_validate(fields)

@@ -13,6 +13,8 @@ from services.contacts.domain.contact_query import (
 )
 from services.contacts.store.documents import (
     SEARCHED,
+    gram_key,
+    grams_of,
 )
 from shared.mongo import Document
 
@@ -52,6 +54,35 @@ def _search_words(search: Criterion | None) -> Criterion | Document | None:
     else:  # every word somewhere: one lookahead per word
         pattern = "".join(f"(?=[\\s\\S]*{re.escape(str(t))})" for t in texts)
     return {"search_text": {"$regex": pattern, "$options": "i"}}
+
+
+#: Letters from the most to the least common in names and addresses: a piece made of later
+#: ones (and digits) is likely held by fewer contacts.
+_COMMON_FIRST = "eaoinrstlhcdmu.@-_ gypbfwkvjxzq"
+
+
+def search_gram(query: ContactQuery) -> str | None:
+    """The stored key (`search_grams`) of the search's three-letter piece that looks rarest,
+    or None when the search has no such piece (no search, a phone-like one, words of fewer
+    than three letters, or letters whose case folding is not plain ASCII)."""
+    search = query.search
+    words = search.items if isinstance(search, Group) and search.combinator == "all" else (
+        (search,) if search is not None else ())
+    texts = [_word(item) for item in words]
+    grams = {g for text in texts if text is not None and text.isascii() for g in grams_of(text)}
+    if not grams:
+        return None
+    return gram_key(query.workspace_id, max(sorted(grams), key=_rarity))
+
+
+def _rarity(gram: str) -> int:
+    """How rare a piece probably is: digits and rare letters score high."""
+    return sum(
+        len(_COMMON_FIRST) + 1 if ch.isdigit()
+        else _COMMON_FIRST.index(ch) if ch in _COMMON_FIRST
+        else len(_COMMON_FIRST)
+        for ch in gram
+    )
 
 
 def _word(criterion: Criterion) -> str | None:

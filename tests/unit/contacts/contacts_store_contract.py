@@ -290,12 +290,14 @@ class ContactRepositoryContract:
     async def test_sparse_matches_and_gaps_are_found_across_many_ids(
         self, backend: Backend
     ) -> None:
-        """Pages read in windows of ids (MongoDB store): a filter matching 3 of 300 ids and
-        ids freed by deletions still give whole pages, in order, both ways."""
-        for i in range(1, 301):
-            contact = await backend.add(first_name=f"c{i}",
-                                        tags=["rare"] if i in (3, 150, 290) else [])
-            if 200 < i <= 285:
+        """Pages read in windows of ids, searches by three-letter pieces (MongoDB store): a
+        filter matching 3 of 400 ids, a search matching 2 and ids freed by deletions still
+        give whole pages, in order, both ways."""
+        names = {5: "Zebulon", 390: "Zebra"}
+        for i in range(1, 401):
+            contact = await backend.add(first_name=names.get(i, f"c{i}"),
+                                        tags=["rare"] if i in (3, 150, 390) else [])
+            if 200 < i <= 385:
                 await backend.write(lambda s, c=contact: backend.contacts.delete(c, s))
         rare = _filter(backend, {"filter": {"$and": [
             {"category": "contactTag", "operator": "hasAnyOf", "value": ["rare"]}]}})
@@ -304,20 +306,29 @@ class ContactRepositoryContract:
         async def ids(query: ContactQuery, **kwargs: Any) -> list[int]:
             return [c.id for c in await backend.contacts.page(query, **kwargs)]
 
-        assert await ids(rare, after=None, before=None, limit=2) == [290, 150]
+        newest = {"after": None, "before": None}
+        assert await ids(rare, **newest, limit=2) == [390, 150]
         assert await ids(rare, after=150, before=None, limit=2) == [3]
-        assert await ids(rare, after=None, before=3, limit=2) == [290, 150]
-        assert await ids(rare, after=None, before=150, limit=5) == [290]
-        assert await ids(everyone, after=None, before=None, limit=2) == [300, 299]
-        assert await ids(everyone, after=286, before=None, limit=3) == [200, 199, 198]
-        assert await ids(everyone, after=None, before=199, limit=3) == [287, 286, 200]
+        assert await ids(rare, after=None, before=3, limit=2) == [390, 150]
+        assert await ids(rare, after=None, before=150, limit=5) == [390]
+        assert await ids(everyone, **newest, limit=2) == [400, 399]
+        assert await ids(everyone, after=386, before=None, limit=3) == [200, 199, 198]
+        assert await ids(everyone, after=None, before=199, limit=3) == [387, 386, 200]
         assert await backend.contacts.exists(rare, above=150)
-        assert not await backend.contacts.exists(rare, above=290)
+        assert not await backend.contacts.exists(rare, above=390)
+        for search, found in (("zeb", [390, 5]), ("ULON", [5]), ("ze", [390, 5]),
+                              ("bra zeb", [390]), ("zebx", [])):
+            assert await ids(_filter(backend, {"search": search}), **newest, limit=5) == found
+        zeb = _filter(backend, {"search": "zeb"})
+        assert await ids(zeb, after=390, before=None, limit=5) == [5]
+        assert await ids(zeb, after=None, before=5, limit=5) == [390]
+        assert await backend.contacts.exists(zeb, above=5)
+        assert not await backend.contacts.exists(zeb, above=390)
         walked = [c.id for c in
                   await backend.contacts.with_tag(backend.ws, "rare", after=0, limit=2)]
         assert walked == [3, 150]
         assert [c.id for c in
-                await backend.contacts.with_tag(backend.ws, "rare", after=150, limit=2)] == [290]
+                await backend.contacts.with_tag(backend.ws, "rare", after=150, limit=2)] == [390]
 
     async def test_a_failed_transaction_leaves_nothing(self, backend: Backend) -> None:
         kept = await backend.add(first_name="Ann")
