@@ -151,12 +151,12 @@ class ContactStore:
         Read in windows of ids (`id_windows.py`): a page costs its size, not the workspace's.
         """
         found, ws, gram = mongo_filter(query), query.workspace_id, search_gram(query)
+        top = await self._last_id(ws)  # no id above it: a cursor beyond it starts there
         if before is not None:
-            top = await self._last_id(ws)
             docs = await scan_ids(self._contacts, found, workspace_id=ws, descending=False,
                                   start=before, stop=top + 1, limit=limit, gram=gram)
             return [from_document(doc) for doc in docs][::-1]
-        start = after if after is not None else await self._last_id(ws) + 1
+        start = top + 1 if after is None else min(after, top + 1)
         docs = await scan_ids(self._contacts, found, workspace_id=ws, descending=True,
                               start=start, stop=0, limit=limit, gram=gram)
         return [from_document(doc) for doc in docs]

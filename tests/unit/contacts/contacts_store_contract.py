@@ -314,6 +314,9 @@ class ContactRepositoryContract:
         assert await ids(everyone, **newest, limit=2) == [400, 399]
         assert await ids(everyone, after=386, before=None, limit=3) == [200, 199, 198]
         assert await ids(everyone, after=None, before=199, limit=3) == [387, 386, 200]
+        assert await ids(everyone, after=2**63 - 1, before=None, limit=2) == [400, 399]
+        assert await ids(everyone, after=None, before=2**63 - 1, limit=2) == []
+        assert not await backend.contacts.exists(everyone, above=2**63 - 1)
         assert await backend.contacts.exists(rare, above=150)
         assert not await backend.contacts.exists(rare, above=390)
         for search, found in (("zeb", [390, 5]), ("ULON", [5]), ("ze", [390, 5]),
