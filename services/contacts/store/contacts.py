@@ -18,10 +18,11 @@ from services.contacts.store.documents import (
     Session,
     document_id,
     from_document,
+    list_key,
     to_document,
 )
 from services.contacts.store.id_windows import scan_ids
-from services.contacts.store.query import mongo_filter, search_gram
+from services.contacts.store.query import mongo_filter, narrowing_keys
 from shared.contracts import ContactOrigin
 from shared.contracts.envelope import utcnow
 from shared.mongo import Document, increment
@@ -48,7 +49,7 @@ class ContactStore:
         await c.create_index([("workspace_id", ASCENDING), ("id", DESCENDING)], unique=True)
         # What list pages walk (store/id_windows.py): id windows, a search's pieces.
         await c.create_index([("wid", ASCENDING)])
-        await c.create_index([("search_grams", ASCENDING)])
+        await c.create_index([("list_keys", ASCENDING)])
         for name in ("email_key", "phone_canonical"):  # identifier lookups: the lowest id wins
             await c.create_index(
                 [("workspace_id", ASCENDING), (name, ASCENDING), ("id", ASCENDING)]
@@ -150,25 +151,26 @@ class ContactStore:
         `after`: ids below it (the next page); `before`: ids above it (the previous page).
         Read in windows of ids (`id_windows.py`): a page costs its size, not the workspace's.
         """
-        found, ws, gram = mongo_filter(query), query.workspace_id, search_gram(query)
+        found, ws = mongo_filter(query), query.workspace_id
+        narrow = narrowing_keys(query, found)
         top = await self._last_id(ws)  # no id above it: a cursor beyond it starts there
         if before is not None:
             docs = await scan_ids(self._contacts, found, workspace_id=ws, descending=False,
-                                  start=before, stop=top + 1, limit=limit, gram=gram)
+                                  start=before, stop=top + 1, limit=limit, narrow=narrow)
             return [from_document(doc) for doc in docs][::-1]
         start = top + 1 if after is None else min(after, top + 1)
         docs = await scan_ids(self._contacts, found, workspace_id=ws, descending=True,
-                              start=start, stop=0, limit=limit, gram=gram)
+                              start=start, stop=0, limit=limit, narrow=narrow)
         return [from_document(doc) for doc in docs]
 
     async def exists(self, query: ContactQuery, *, above: int | None = None) -> bool:
         """Whether any contact matches (with an id above `above`, when given)."""
-        ws = query.workspace_id
-        found = await scan_ids(self._contacts, mongo_filter(query), workspace_id=ws,
+        ws, found = query.workspace_id, mongo_filter(query)
+        first = await scan_ids(self._contacts, found, workspace_id=ws,
                                descending=False, start=0 if above is None else above,
                                stop=await self._last_id(ws) + 1, limit=1,
-                               gram=search_gram(query))
-        return bool(found)
+                               narrow=narrowing_keys(query, found))
+        return bool(first)
 
     async def with_tag(
         self, workspace_id: str, key: str, *, after: int, limit: int
@@ -177,7 +179,8 @@ class ContactStore:
         top = await self._last_id(workspace_id)
         docs = await scan_ids(self._contacts, {"workspace_id": workspace_id, "tag_keys": key},
                               workspace_id=workspace_id, descending=False, start=after,
-                              stop=top + 1, limit=limit)
+                              stop=top + 1, limit=limit,
+                              narrow=[list_key(workspace_id, "tag", key)])
         return [from_document(doc) for doc in docs]
 
     async def _last_id(self, workspace_id: str) -> int:

@@ -24,7 +24,9 @@ Stored contact (collection `contacts`, one per contact; `to_document` / `from_do
       "version": int,                       # 1 on create, +1 on every change
       # derived, for the list (store/query.py, store/id_windows.py):
       "search_text": str,                   # the searched fields, one per line
-      "search_grams": [str],                # "<workspace_id>:<3 letters>" of search_text
+      "list_keys": [str],                   # "<workspace_id>:<what>:<value>": a search's
+                                            # three-letter pieces (g), tags, language,
+                                            # country, status, assignee (list_keys())
       "wid": str                            # "<workspace_id>:<id, 19 digits>": id windows
     }
 """
@@ -53,15 +55,17 @@ def to_document(contact: Contact) -> Document:
         "phone_canonical": contact.phone_canonical,
         "tag_keys": [tag_key(name) for name in contact.tags],
         "search_text": search_text(contact),
-        "search_grams": search_grams(contact),
+        "list_keys": list_keys(contact),
         "wid": window_key(contact.workspace_id, contact.id),
     }
 
 
 #: Fields computed from the others when a contact is stored, never read back.
-DERIVED = ("_id", "tag_keys", "phone_canonical", "search_text", "search_grams", "wid")
+DERIVED = ("_id", "tag_keys", "phone_canonical", "search_text", "list_keys", "wid")
+#: Fields whose value narrows a list through `list_keys` (with tags and search pieces).
+KEYED_FIELDS = ("language", "country_code", "status", "assignee")
 
-#: Search words are matched by their three-letter pieces (`search_grams`).
+#: Search words are matched by their three-letter pieces (`list_keys` entries `<ws>:g:<piece>`).
 GRAM = 3
 
 
@@ -71,9 +75,9 @@ def window_key(workspace_id: str, contact_id: int) -> str:
     return f"{workspace_id}:{contact_id:019d}"
 
 
-def gram_key(workspace_id: str, gram: str) -> str:
-    """The stored key of a three-letter piece of a workspace's contact."""
-    return f"{workspace_id}:{gram}"
+def list_key(workspace_id: str, what: str, value: object) -> str:
+    """One entry of a stored contact's `list_keys`: ``"<workspace_id>:<what>:<value>"``."""
+    return f"{workspace_id}:{what}:{value}"
 
 
 def grams_of(text: str) -> set[str]:
@@ -85,10 +89,18 @@ def grams_of(text: str) -> set[str]:
     }
 
 
-def search_grams(contact: Contact) -> list[str]:
-    """Every three-letter piece of the searched fields, keyed by workspace (a word of a
-    search occurs in a field only if each of its pieces does)."""
-    return sorted(gram_key(contact.workspace_id, g) for g in grams_of(search_text(contact)))
+def list_keys(contact: Contact) -> list[str]:
+    """What a list can narrow its contacts by, in one indexed field: every three-letter piece
+    of the searched fields (a search word occurs in a field only if each of its pieces
+    does), each tag, and the language, country, status and assignee; keyed by workspace."""
+    ws = contact.workspace_id
+    keys = {list_key(ws, "g", g) for g in grams_of(search_text(contact))}
+    keys.update(list_key(ws, "tag", tag_key(name)) for name in contact.tags)
+    for name in KEYED_FIELDS:
+        value = getattr(contact, name)
+        if value is not None and value != "":
+            keys.add(list_key(ws, name, value))
+    return sorted(keys)
 
 
 #: The fields a search looks in (the domain's `listing._SEARCHED`), joined in `search_text`.

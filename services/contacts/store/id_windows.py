@@ -14,11 +14,13 @@ fetches just that window and applies the rest of the filter to it. Ids are a per
 sequence (dense, minus deletions). The first window is a little larger than the page and
 widens (x4, up to `MAX_WINDOW`) while windows come back short, as under a selective filter.
 
-A search with a word of three letters or more has a second way in: the contacts holding
-the search's rarest-looking three-letter piece (`search_grams`, one single-field index).
-The windows go first (an unselective search fills its page from the newest contacts
-at once); when `GRAM_AFTER_IDS` ids gave too few rows, the rest of the page comes from the
-piece's contacts instead, which a selective search keeps few. A filter that keeps an
+A query that names a tag, a language, a country, a status, an assignee or a search word
+of three letters or more has a second way in: the contacts holding that value, through
+`list_keys` (``"<workspace>:<what>:<value>"``, one single-field multikey index; for a
+search, its rarest-looking three-letter piece: query.narrowing_keys). The windows go first
+(an unselective query fills its page from the newest contacts at once); when
+`NARROW_AFTER_IDS` ids gave too few rows, the rest of the page comes from the contacts
+holding the key instead, which a selective query keeps few. A filter that keeps an
 `$and`/`$or` (any-of groups, a field tested twice, a phone-like search) still makes the
 local server scan the collection (docs/operations.md); MongoDB plans all of these well.
 """
@@ -36,8 +38,8 @@ from shared.mongo import Document
 MIN_WINDOW = 64
 #: The widest window (ids per query) a selective filter grows to.
 MAX_WINDOW = 4096
-#: Ids the windows walk before a search turns to its three-letter piece's contacts.
-GRAM_AFTER_IDS = 320
+#: Ids the windows walk before a query turns to the contacts holding its narrowing key.
+NARROW_AFTER_IDS = 320
 
 
 async def scan_ids(
@@ -49,21 +51,22 @@ async def scan_ids(
     start: int,
     stop: int,
     limit: int,
-    gram: str | None = None,
+    narrow: list[str] | None = None,
     session: Session = None,
 ) -> list[Document]:
     """Up to `limit` documents matching `found` with ids strictly between `start` and `stop`,
     in id order from `start`: downwards when `descending` (`start` > `stop`), else upwards.
-    `gram`: the stored key of a piece every match holds (a search's), or None."""
+    `narrow`: `list_keys` entries one of which every match holds, or None."""
     rows: list[Document] = []
     window = max(MIN_WINDOW, 2 * limit)
     edge, walked = start, 0
     order = DESCENDING if descending else ASCENDING
     while len(rows) < limit and (edge - 1 > stop if descending else edge + 1 < stop):
-        if gram is not None and walked >= GRAM_AFTER_IDS:
+        if narrow and walked >= NARROW_AFTER_IDS:
             bounds = {"$lt": edge, "$gt": stop} if descending else {"$gt": edge, "$lt": stop}
-            by_gram = {"search_grams": gram, **with_clause(found, {"id": bounds})}
-            rows += await contacts.find(by_gram, session=session).sort("id", order).limit(
+            keys = narrow[0] if len(narrow) == 1 else {"$in": narrow}
+            by_key = {"list_keys": keys, **with_clause(found, {"id": bounds})}
+            rows += await contacts.find(by_key, session=session).sort("id", order).limit(
                 limit - len(rows)).to_list()
             break
         if descending:

@@ -12,9 +12,10 @@ from services.contacts.domain.contact_query import (
     Group,
 )
 from services.contacts.store.documents import (
+    KEYED_FIELDS,
     SEARCHED,
-    gram_key,
     grams_of,
+    list_key,
 )
 from shared.mongo import Document
 
@@ -61,10 +62,28 @@ def _search_words(search: Criterion | None) -> Criterion | Document | None:
 _COMMON_FIRST = "eaoinrstlhcdmu.@-_ gypbfwkvjxzq"
 
 
-def search_gram(query: ContactQuery) -> str | None:
-    """The stored key (`search_grams`) of the search's three-letter piece that looks rarest,
-    or None when the search has no such piece (no search, a phone-like one, words of fewer
-    than three letters, or letters whose case folding is not plain ASCII)."""
+def narrowing_keys(query: ContactQuery, found: Document) -> list[str] | None:
+    """`list_keys` entries one of which every contact the query matches holds, or None.
+
+    From the query's top-level conditions (those every match meets): a tag (`hasAnyOf`:
+    any of its tags; `hasAllOf`: the first), an equal language, country, status or
+    assignee; else the search's three-letter piece that looks rarest (words of three
+    letters or more, plain ASCII so that case folding is the same as the search's).
+    """
+    ws = query.workspace_id
+    tags = found.get("tag_keys")
+    if isinstance(tags, str):
+        return [list_key(ws, "tag", tags)]
+    if isinstance(tags, dict) and len(tags) == 1:
+        (operator, values), = tags.items()
+        if operator == "$in" and values:
+            return [list_key(ws, "tag", v) for v in values]
+        if operator == "$all" and values:
+            return [list_key(ws, "tag", values[0])]
+    for name in KEYED_FIELDS:
+        value = found.get(name)
+        if isinstance(value, str | int) and not isinstance(value, bool) and value != "":
+            return [list_key(ws, name, value)]
     search = query.search
     words = search.items if isinstance(search, Group) and search.combinator == "all" else (
         (search,) if search is not None else ())
@@ -72,7 +91,7 @@ def search_gram(query: ContactQuery) -> str | None:
     grams = {g for text in texts if text is not None and text.isascii() for g in grams_of(text)}
     if not grams:
         return None
-    return gram_key(query.workspace_id, max(sorted(grams), key=_rarity))
+    return [list_key(ws, "g", max(sorted(grams), key=_rarity))]
 
 
 def _rarity(gram: str) -> int:

@@ -296,7 +296,8 @@ class ContactRepositoryContract:
         names = {5: "Zebulon", 390: "Zebra"}
         for i in range(1, 401):
             contact = await backend.add(first_name=names.get(i, f"c{i}"),
-                                        tags=["rare"] if i in (3, 150, 390) else [])
+                                        tags=["rare"] if i in (3, 150, 390) else [],
+                                        language="fr" if i in (7, 395) else None)
             if 200 < i <= 385:
                 await backend.write(lambda s, c=contact: backend.contacts.delete(c, s))
         rare = _filter(backend, {"filter": {"$and": [
@@ -322,6 +323,10 @@ class ContactRepositoryContract:
         for search, found in (("zeb", [390, 5]), ("ULON", [5]), ("ze", [390, 5]),
                               ("bra zeb", [390]), ("zebx", [])):
             assert await ids(_filter(backend, {"search": search}), **newest, limit=5) == found
+        french = _filter(backend, {"filter": {"$and": [
+            {"category": "contactField", "field": "language", "operator": "isEqualTo",
+             "value": "fr"}]}})
+        assert await ids(french, **newest, limit=5) == [395, 7]
         zeb = _filter(backend, {"search": "zeb"})
         assert await ids(zeb, after=390, before=None, limit=5) == [5]
         assert await ids(zeb, after=None, before=5, limit=5) == [390]
