@@ -1,5 +1,6 @@
 """Settings of the `channels` service (env prefix `CHANNELS_`)."""
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -14,3 +15,6 @@ class ChannelsSettings(ServiceSettings):
     service_name: str = CHANNELS.name
     mongo_database: str = CHANNELS.database
     http_port: int = CHANNELS.port
+    #: How long a webhook waits for the broker to acknowledge its events before it answers
+    #: the provider 503 (the provider retries), seconds.
+    webhook_publish_timeout_s: float = Field(default=5.0, gt=0)

@@ -11,12 +11,13 @@ from fastapi import FastAPI
 
 from services.gateway.auth import Gateway, install_rate_limit_headers
 from services.gateway.methods import install_method_not_allowed
-from services.gateway.rate_limit import SharedWindowLimiter
-from services.gateway.routes import contacts, space, tokens, users
+from services.gateway.rate_limit import FixedWindowLimiter, SharedWindowLimiter
+from services.gateway.routes import channels, contacts, space, tokens, users
 from services.gateway.routing import register
 from services.gateway.settings import GatewaySettings
 from services.gateway.store import RateWindows, WorkspaceStore
 from services.gateway.upstream import Services
+from services.gateway.webhooks import install_webhooks
 from shared.errors import install_error_handlers
 from shared.mongo import make_mongo_client
 from shared.observability import HealthCheck, health_router, install_http_observability
@@ -94,6 +95,9 @@ def build_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(health_router(checks))
     register(app, contacts.ROUTES, tag="contacts")
     register(app, space.ROUTES, tag="workspace")
+    register(app, channels.ROUTES, tag="channels")
+    install_webhooks(app, limiter=FixedWindowLimiter(settings.webhook_rate_limit_requests,
+                                                     settings.webhook_rate_limit_window_s))
     app.include_router(users.router)
     app.include_router(tokens.router)
     return app

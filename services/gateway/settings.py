@@ -40,5 +40,9 @@ class GatewaySettings(BaseSettings, MongoSettings, HttpSettings, InternalAuthSet
     token_cache_s: float = Field(default=10.0, ge=0)
     #: How long a signed token the database does not know (revoked) is refused from memory.
     token_unknown_cache_s: float = Field(default=60.0, ge=0)
+    #: Provider webhooks: at most this many calls per webhook key (one channel) per window,
+    #: per gateway process (no shared counter: a webhook answers within milliseconds).
+    webhook_rate_limit_requests: int = Field(default=1000, ge=1)
+    webhook_rate_limit_window_s: float = Field(default=1.0, gt=0)
     #: Largest request body accepted, bytes.
     max_body_bytes: int = Field(default=1_048_576, ge=1024)

@@ -11,7 +11,7 @@ from fastapi import Response
 from services.gateway.http11 import Answer, ConnectionPool, UpstreamError, UpstreamTimeout
 from services.gateway.settings import GatewaySettings
 from shared.errors import ApiError
-from shared.internal import Caller
+from shared.internal import INTERNAL_TOKEN_HEADER, Caller
 from shared.logs import request_id_var
 from shared.topology import BACKENDS
 from shared.unit_of_work import IDEMPOTENCY_HEADER, check_idempotency_key
@@ -68,13 +68,20 @@ class Services:
         """Call ``service`` at ``target`` (path and query, already encoded) with a JSON
         ``content``; a service that is down or slow becomes a 503 with a clear message."""
         sent = caller.headers(self._settings.internal_token)
-        sent["X-Public-Url"] = self._settings.public_url
-        if (rid := request_id_var.get()) is not None:
-            sent["X-Request-ID"] = rid
         if content is not None:
             sent["Content-Type"] = JSON_CONTENT
-        if headers:
-            sent.update(headers)
+        return await self.send(service, method, target, headers={**sent, **(headers or {})},
+                               content=content)
+
+    async def send(self, service: str, method: str, target: str, *,
+                   headers: Mapping[str, str], content: bytes | None = None) -> Answer:
+        """Call ``service`` with the internal token and ``headers`` (no caller: the webhook
+        intake); a service that is down or slow becomes a 503 with a clear message."""
+        sent = {INTERNAL_TOKEN_HEADER: self._settings.internal_token,
+                "X-Public-Url": self._settings.public_url}
+        if (rid := request_id_var.get()) is not None:
+            sent["X-Request-ID"] = rid
+        sent.update(headers)
         try:
             return await self._pools[service].request(
                 method, target, headers=sent, content=content

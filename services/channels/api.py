@@ -1,0 +1,104 @@
+"""Internal HTTP API of the channels service (called by the gateway only, same paths as the
+public ones): the workspace's channels and the webhook intake.
+
+Each route builds one command (`api_shapes`) and hands it to `Channels.handle`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+
+from services.channels.api_shapes import (
+    WEBHOOK_ANSWER_HEADER,
+    connect_command,
+    connected_to_api,
+    to_api,
+    webhook_command,
+)
+from services.channels.domain.errors import DomainError
+from services.channels.handlers import Channels
+from services.channels.handlers.commands import DeleteChannel, ListChannels
+from services.channels.inbound import BrokerUnavailable
+from shared.api.contacts import CONTACT_ID_MAX
+from shared.api.pagination import page_links
+from shared.errors import ApiError, error_response
+from shared.internal import Caller, current_caller
+
+router = APIRouter()
+PUBLIC_URL = Header(default="", alias="X-Public-Url")
+
+
+async def channels_of(request: Request) -> Channels:
+    """The wired handlers, built at start-up (`app.bootstrap`)."""
+    channels: Channels = request.app.state.channels
+    return channels
+
+
+@router.get("/v2/space/channel")
+async def list_channels(
+    limit: int = Query(default=10, ge=1, le=100),
+    cursor_id: int | None = Query(default=None, alias="cursorId", ge=1, le=CONTACT_ID_MAX),
+    before_id: int | None = Query(default=None, alias="beforeId", ge=1, le=CONTACT_ID_MAX),
+    public_url: str = PUBLIC_URL,
+    caller: Caller = Depends(current_caller),
+    channels: Channels = Depends(channels_of),
+) -> dict[str, Any]:
+    """A page of the workspace's channels by id; `cursorId` pages forward, `beforeId` back."""
+    if cursor_id is not None and before_id is not None:
+        raise ApiError(422, f"cursorId: {cursor_id} and beforeId: {before_id} may not be "
+                       "sent together")
+    page = await channels.handle(ListChannels(caller=caller, limit=limit, after=cursor_id,
+                                              before=before_id))
+    return {
+        "items": [to_api(c, public_url=public_url) for c in page.channels],
+        "pagination": page_links(f"{public_url}/v2/space/channel", limit=limit,
+                                 ids=[c.id for c in page.channels], has_next=page.has_next,
+                                 has_previous=page.has_previous),
+    }
+
+
+@router.post("/v2/space/channel", status_code=201)
+async def connect_channel(
+    body: Any = Body(default=None),
+    public_url: str = PUBLIC_URL,
+    caller: Caller = Depends(current_caller),
+    channels: Channels = Depends(channels_of),
+) -> dict[str, Any]:
+    """Connect a channel (owners, managers); a custom channel's `apiToken` is answered once."""
+    connected = await channels.handle(connect_command(caller, body))
+    return connected_to_api(connected, public_url=public_url)
+
+
+@router.delete("/v2/space/channel/{channel_id}")
+async def delete_channel(
+    channel_id: int,
+    caller: Caller = Depends(current_caller),
+    channels: Channels = Depends(channels_of),
+) -> dict[str, Any]:
+    """Delete a channel (owners, managers): respond.io's `{code, message}`."""
+    deleted = await channels.handle(DeleteChannel(caller=caller, channel_id=channel_id))
+    return {"code": 200, "message": f"channel {deleted} deleted"}
+
+
+@router.api_route("/webhooks/{path}/{key}", methods=["GET", "POST"])
+async def webhook(
+    request: Request, path: str, key: str,
+    url: str = Header(default="", alias="X-Webhook-Url"),
+    channels: Channels = Depends(channels_of),
+) -> Response:
+    """A provider's webhook forwarded by the gateway: verified, published, answered."""
+    marked = {WEBHOOK_ANSWER_HEADER: "1"}
+    command = webhook_command(path=path, key=key, method=request.method, url=url,
+                              headers=request.headers, query=request.url.query,
+                              body=await request.body())
+    try:
+        answer = await channels.handle(command)
+    except DomainError as exc:
+        return error_response(exc.status, exc.message, marked)
+    except BrokerUnavailable as exc:
+        return error_response(503, f"webhook: not accepted, retry later ({exc})",
+                              {**marked, "Retry-After": "1"})
+    return Response(answer.body, status_code=answer.status, media_type=answer.content_type,
+                    headers=marked)
