@@ -10,6 +10,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from shared.contracts.channels import (
+    CHANNEL_INBOUND,
+    DeliveryStatus,
+    InboundMessage,
+    SenderProfile,
+    Source,
+)
 from shared.contracts.contacts import (
     CONTACT_COMMANDS,
     CONTACT_EVENTS,
@@ -29,7 +36,7 @@ from shared.contracts.envelope import Envelope, Payload, RawEnvelope, new_event_
 
 #: type → payload model of every message the system knows.
 REGISTRY: dict[str, type[Payload]] = {
-    model.TYPE: model for model in (*CONTACT_EVENTS, *CONTACT_COMMANDS)
+    model.TYPE: model for model in (*CONTACT_EVENTS, *CONTACT_COMMANDS, *CHANNEL_INBOUND)
 }
 
 
@@ -64,6 +71,7 @@ def envelope_for(
 
 
 __all__ = [
+    "CHANNEL_INBOUND",
     "CONTACT_COMMANDS",
     "REGISTRY",
     "ContactBlocked",
@@ -77,8 +85,12 @@ __all__ = [
     "ContactUnblocked",
     "ContactUpdated",
     "CreateContactForSender",
+    "DeliveryStatus",
     "Envelope",
+    "InboundMessage",
     "Payload",
+    "SenderProfile",
+    "Source",
     "UnknownMessageType",
     "ValidationError",
     "envelope_for",
