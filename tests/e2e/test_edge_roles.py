@@ -79,13 +79,29 @@ BODIES: dict[str, BodyFor] = {
     "delete_tag": _delete_tag_body,
     "create_custom_field": lambda ws: _constant({"name": fresh("Field"), "dataType": "text"}),
     "set_field_order": lambda ws: _constant({"fields": []}),
+    "connect_channel": lambda ws: _constant({"name": fresh("Chat"), "source": "webchat"}),
 }
 #: Routes whose ``{identifier}`` names a contact to create, not an existing one.
 CREATING = frozenset({"create_contact", "upsert_contact"})
 KNOWN_WITHOUT_BODY = frozenset({
     "get_contact", "delete_contact", "block_contact", "unblock_contact", "list_tags",
-    "list_custom_fields", "get_field_order",
+    "list_custom_fields", "get_field_order", "list_channels", "delete_channel",
 })  # fmt: skip
+
+
+async def _new_channel(ws: Workspace) -> int:
+    """A channel, connected by the owner."""
+    answer = await ws.owner.post("/v2/space/channel",
+                                 json={"name": fresh("Chat"), "source": "webchat"})
+    assert answer.status_code == 201, answer.text
+    channel_id: int = answer.json()["id"]
+    return channel_id
+
+
+#: Routes whose ``{id}`` names something to make first, by route name.
+ID_MAKERS: dict[str, Callable[[Workspace], Awaitable[int]]] = {
+    "delete_channel": _new_channel,
+}
 
 
 @pytest.fixture
@@ -111,6 +127,8 @@ async def call_of(ws: Workspace, route: Route) -> tuple[str, Any]:
             if route.name == "remove_tags":
                 await ws.add_tags(identifier, ["vip"])
         path = path.replace("{identifier}", identifier)
+    if route.name in ID_MAKERS:
+        path = path.replace("{id}", str(await ID_MAKERS[route.name](ws)))
     if route.name in BODIES:
         return path, await BODIES[route.name](ws)
     if route.body is None:
@@ -120,7 +138,8 @@ async def call_of(ws: Workspace, route: Route) -> tuple[str, Any]:
 
 def test_the_table_has_rows_and_every_role_is_known() -> None:
     rows = table()
-    assert {"delete_contact", "create_tag", "set_field_order"} <= {r.name for r in rows}
+    assert {"delete_contact", "create_tag", "set_field_order", "connect_channel",
+            "delete_channel"} <= {r.name for r in rows}
     for row in rows:
         assert row.roles and set(row.roles) <= set(ROLES), row.name
 
