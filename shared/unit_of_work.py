@@ -17,6 +17,7 @@ object with the same ``run`` / ``run_idempotent`` methods (see ``tests/support``
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -151,8 +152,10 @@ class KeyedUnitOfWork:
     Its ``run`` is the inner unit of work's ``run_idempotent``: the command's change, its
     events and the key with ``answer(result)`` commit together. When a concurrent request
     with the same key committed first, ``run`` raises ``IdempotentReplay`` with that
-    request's answer (this one's change rolled back whole). A handler that runs more than
-    one unit of work cannot be keyed this way (``run`` refuses a second call).
+    request's answer (this one's change rolled back whole). So it does when this request's
+    work failed (a 409 because its twin created the same name first, say) and the key has
+    an answer by then: the twin's answer is this request's too. A handler that runs more
+    than one unit of work cannot be keyed this way (``run`` refuses a second call).
     """
 
     def __init__(self, inner: UnitOfWork, *, key: IdempotencyKey,
@@ -179,8 +182,18 @@ class KeyedUnitOfWork:
             results[:] = [result]
             return result
 
-        given, replayed = await self._inner.run_idempotent(keep, key=self._key,
-                                                           answer=self._answer)
+        try:
+            given, replayed = await self._inner.run_idempotent(keep, key=self._key,
+                                                               answer=self._answer)
+        except IdempotencyKeyReused:
+            raise
+        except Exception:
+            twin = None
+            with contextlib.suppress(Exception):  # the store away: the first failure stands
+                twin = await self._inner.recall(self._key)  # did a twin with the key win?
+            if twin is None:
+                raise
+            raise IdempotentReplay(twin) from None
         if replayed:
             raise IdempotentReplay(given)
         return results[0]

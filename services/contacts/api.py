@@ -84,9 +84,10 @@ REPLAYED = "Idempotent-Replayed"
 
 
 async def acting(request: Request, contacts: Contacts, caller: Caller,
-                 command: Callable[[], Message[int]], *, body: Any) -> JSONResponse:
-    """Run the command `command()` builds and answer `{"contactId": N}`, once per
-    `Idempotency-Key` when the request has one.
+                 command: Callable[[], Message[Any]], *, body: Any,
+                 answer: Callable[[Any], Any] = action, status: int = 200) -> JSONResponse:
+    """Run the command `command()` builds and answer `answer(result)` (by default
+    `{"contactId": N}`) with `status`, once per `Idempotency-Key` when the request has one.
 
     With a key, a stored answer is replayed before the command is even built (no
     validation against today's state, no id taken); else the command runs with a
@@ -94,7 +95,7 @@ async def acting(request: Request, contacts: Contacts, caller: Caller,
     """
     raw = request.headers.get(IDEMPOTENCY_HEADER)
     if raw is None:
-        return JSONResponse(action(await contacts.handle(command())))
+        return JSONResponse(answer(await contacts.handle(command())), status_code=status)
     try:
         key = IdempotencyKey(
             workspace_id=caller.workspace_id, key=check_idempotency_key(raw),
@@ -108,13 +109,13 @@ async def acting(request: Request, contacts: Contacts, caller: Caller,
         if stored is not None:
             return replayed(stored)
         keyed = KeyedUnitOfWork(contacts.deps.uow, key=key,
-                                answer=lambda cid: {"status": 200, "body": action(cid)})
-        contact_id = await Contacts(replace(contacts.deps, uow=keyed)).handle(command())
+                                answer=lambda result: {"status": status, "body": answer(result)})
+        result = await Contacts(replace(contacts.deps, uow=keyed)).handle(command())
     except IdempotentReplay as replay:  # a request with the same key committed first
         return replayed(replay.answer)
     except IdempotencyKeyReused as exc:
         raise ApiError(422, f"{exc}; a new request needs a new key") from exc
-    return JSONResponse(action(contact_id))
+    return JSONResponse(answer(result), status_code=status)
 
 
 def replayed(stored: Answer) -> JSONResponse:
@@ -233,10 +234,12 @@ async def list_tags(caller: Caller = Depends(current_caller),
 
 
 @router.post("/v2/space/tag", status_code=201)
-async def create_tag(body: Any = ANY_BODY, caller: Caller = Depends(current_caller),
-                     contacts: Contacts = Depends(contacts_of)) -> dict[str, Any]:
-    """Add a catalog tag."""
-    return tag_to_api(await contacts.handle(create_tag_command(caller, body)))
+async def create_tag(request: Request, body: Any = ANY_BODY,
+                     caller: Caller = Depends(current_caller),
+                     contacts: Contacts = Depends(contacts_of)) -> JSONResponse:
+    """Add a catalog tag (once per `Idempotency-Key`)."""
+    return await acting(request, contacts, caller, lambda: create_tag_command(caller, body),
+                        body=body, answer=tag_to_api, status=201)
 
 
 @router.put("/v2/space/tag")
@@ -289,10 +292,13 @@ async def get_custom_field(
 
 
 @router.post("/v2/space/custom_field", status_code=201)
-async def create_custom_field(body: Any = ANY_BODY, caller: Caller = Depends(current_caller),
-                              contacts: Contacts = Depends(contacts_of)) -> dict[str, Any]:
-    """Define a custom field."""
-    return custom_field_to_api(await contacts.handle(create_custom_field_command(caller, body)))
+async def create_custom_field(request: Request, body: Any = ANY_BODY,
+                              caller: Caller = Depends(current_caller),
+                              contacts: Contacts = Depends(contacts_of)) -> JSONResponse:
+    """Define a custom field (once per `Idempotency-Key`)."""
+    return await acting(request, contacts, caller,
+                        lambda: create_custom_field_command(caller, body), body=body,
+                        answer=custom_field_to_api, status=201)
 
 
 @router.get("/v2/space/contact_field_order")

@@ -53,11 +53,11 @@ async def create_tag(command: CreateTag, deps: Deps) -> Tag:
     # Taken outside the transaction, like contact ids: a refused create leaves a gap.
     tag = command.tag.model_copy(update={"id": await deps.catalog.next_tag_id(workspace)})
 
-    async def work(tx: Transaction) -> None:
+    async def work(tx: Transaction) -> Tag:
         await deps.catalog.create_tag(workspace, tag, tx.session)
+        return tag  # what a keyed request's stored answer is made of
 
-    await deps.uow.run(work)
-    return tag
+    return await deps.uow.run(work)
 
 
 async def update_tag(command: UpdateTag, deps: Deps) -> Tag:
@@ -182,12 +182,12 @@ async def create_custom_field(command: CreateCustomField, deps: Deps) -> CustomF
     field_id = await deps.catalog.next_custom_field_id(workspace)
     defn = command.definition.model_copy(update={"id": field_id})
 
-    async def work(tx: Transaction) -> None:
+    async def work(tx: Transaction) -> CustomFieldDefinition:
         ensure_custom_field_free(await deps.catalog.custom_fields(workspace, tx.session), defn)
         await deps.catalog.create_custom_field(workspace, defn, tx.session)
+        return defn  # what a keyed request's stored answer is made of
 
-    await deps.uow.run(work)
-    return defn
+    return await deps.uow.run(work)
 
 
 async def get_field_order(query: GetFieldOrder, deps: Deps) -> list[str]:

@@ -43,7 +43,7 @@ ROUTES: tuple[Route, ...] = (
           summary="Create a tag (owner, manager)",
           description="Add a tag to the catalog (409 if the name exists, whatever its case); "
           "the answer carries its id.",
-          answer=Tag, status_code=201, body=TagInput, roles=MANAGERS),
+          answer=Tag, status_code=201, body=TagInput, roles=MANAGERS, idempotent=True),
     Route(method="PUT", path="/v2/space/tag", service=OWNER, name="update_tag",
           summary="Rename or restyle a tag (owner, manager)", roles=MANAGERS,
           description="Rename the tag `currentName` (contacts carrying it follow; 409 if the new "
@@ -66,7 +66,8 @@ ROUTES: tuple[Route, ...] = (
           name="create_custom_field", summary="Define a custom field (owner, manager)",
           description="Add a custom field definition (409 if its name or slug exists); the "
           "answer carries its id.",
-          answer=CustomFieldDefinition, status_code=201, body=CustomFieldInput, roles=MANAGERS),
+          answer=CustomFieldDefinition, status_code=201, body=CustomFieldInput, roles=MANAGERS,
+          idempotent=True),
     Route(method="GET", path="/v2/space/contact_field_order", service=OWNER,
           name="get_field_order", summary="The details-view field order",
           description="Standard and custom fields in the order the contact details view shows "

@@ -153,3 +153,31 @@ async def test_a_malformed_key_is_a_400(ws: Workspace) -> None:
     assert await ws.list_ids() == []
     ok = await post(ws.owner, "/v2/contact/email:ann@example.com", {}, key="k" * 255)
     assert ok.status_code == 200, ok.text
+
+
+async def test_catalog_creates_replay_their_first_answer(ws: Workspace) -> None:
+    """A tag or custom field created twice with one key: one entry, the same 201 answer;
+    concurrently too."""
+    for path, body, listing in (
+        ("/v2/space/tag", {"name": "Retried", "colorCode": "#112233"}, "/v2/space/tag"),
+        ("/v2/space/custom_field", {"name": "Retried", "dataType": "text"},
+         "/v2/space/custom_field?limit=100"),
+    ):
+        key = new_key()
+        first = await post(ws.owner, path, body, key=key)
+        again = await post(ws.owner, path, body, key=key)
+        assert first.status_code == again.status_code == 201, (first.text, again.text)
+        assert again.json() == first.json()
+        assert again.headers["Idempotent-Replayed"] == "true"
+        other = await post(ws.owner, path, {**body, "name": "Other"}, key=key)
+        assert_error(other, 422, "Idempotency-Key")
+
+        twins = await asyncio.gather(*(post(ws.owner, path, {**body, "name": "Twin"},
+                                            key=f"{key}-twin") for _ in range(2)))
+        assert [t.status_code for t in twins] == [201, 201], [t.text for t in twins]
+        assert twins[0].json() == twins[1].json()
+
+        listed = (await ws.owner.get(listing)).json()
+        items = listed["items"] if isinstance(listed, dict) else listed
+        names = [item["name"] for item in items]
+        assert names.count("Retried") == 1 and names.count("Twin") == 1, names
