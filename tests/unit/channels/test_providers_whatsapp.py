@@ -51,7 +51,8 @@ def refused(body: bytes | dict[str, object]) -> WebhookRefused:
 # ------------------------------------------------------------------ GET verification
 
 def test_verification_answers_the_challenge_when_the_token_matches() -> None:
-    query = {"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "1158201444"}
+    query = {"hub.mode": "subscribe", "hub.verify_token": "verify-me",
+             "hub.challenge": "1158201444"}
     assert WHATSAPP.challenge(request(b"", method="GET", query=query), CHANNEL) == "1158201444"
 
 
@@ -83,7 +84,7 @@ def test_the_signature_is_accepted_in_lower_or_upper_case_hex() -> None:
     "",                                                          # empty
     "sha256=",                                                   # empty digest
     "sha256=" + "0" * 64,                                        # forged
-    "sha1=" + "0" * 40,                                          # wrong algorithm (Meta's old header)
+    "sha1=" + "0" * 40,                                          # Meta's old SHA-1 header
     "SHA256={good}",                                             # wrong prefix case
     "sha512={good}",                                             # wrong algorithm prefix
     "{good}",                                                    # no prefix
