@@ -20,8 +20,9 @@ CHANNELS = {
     "email": channel("gmail", address="support@acme.example"),
     "custom": channel("custom_channel", idType="phone"),
 }
-SEEDS = {"whatsapp": "whatsapp_location_interactive.json", "messenger": "messenger_attachments.json",
-         "email": "email_reply.json", "custom": "custom_text.json"}
+SEEDS = {"whatsapp": "whatsapp_location_interactive.json",
+         "messenger": "messenger_attachments.json", "email": "email_reply.json",
+         "custom": "custom_text.json"}
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
