@@ -94,7 +94,7 @@ class CustomChannel:
         for i, event in enumerate(events):
             where = f"events[{i}]"
             event = b.obj(event, where)
-            kind = b.at(event, "type", where)
+            kind = b.ident(b.at(event, "type", where), f"{where}.type", max_length=32)
             if kind in _SKIPPED_EVENTS:
                 continue
             if kind != "message":
@@ -121,7 +121,7 @@ def _message(message: b.JsonObject, where: str) -> dict[str, Any]:
         attachment = b.obj(b.at(message, "attachment", where), f"{where}.attachment")
         at = f"{where}.attachment"
         media_type = b.at(attachment, "type", at)
-        if media_type not in _ATTACHMENTS:
+        if not isinstance(media_type, str) or media_type not in _ATTACHMENTS:
             raise b.refuse(f"{at}.type must be one of {', '.join(sorted(_ATTACHMENTS))}")
         url = b.text(b.at(attachment, "url", at), f"{at}.url", max_length=2048)
         if not url.startswith(("https://", "http://")):
