@@ -19,7 +19,7 @@ of three letters or more has a second way in: the contacts holding that value, t
 `list_keys` (``"<workspace>:<what>:<value>"``, one single-field multikey index; for a
 search, its rarest-looking three-letter piece: query.narrowing_keys). The windows go first
 (an unselective query fills its page from the newest contacts at once); when
-`NARROW_AFTER_IDS` ids gave too few rows, the rest of the page comes from the contacts
+the first window (`NARROW_AFTER_IDS` ids) gave too few rows, the rest of the page comes from the contacts
 holding the key instead, which a selective query keeps few. A filter that keeps an
 `$and`/`$or` (any-of groups, a field tested twice, a phone-like search) still makes the
 local server scan the collection (docs/operations.md); MongoDB plans all of these well.
@@ -38,8 +38,9 @@ from shared.mongo import Document
 MIN_WINDOW = 64
 #: The widest window (ids per query) a selective filter grows to.
 MAX_WINDOW = 4096
-#: Ids the windows walk before a query turns to the contacts holding its narrowing key.
-NARROW_AFTER_IDS = 320
+#: Ids the windows walk before a query turns to the contacts holding its narrowing key (one
+#: first window: a query that fills its page there never needs the key).
+NARROW_AFTER_IDS = MIN_WINDOW
 
 
 async def scan_ids(
