@@ -45,15 +45,20 @@ NOT_CONNECTED = "webhook: no channel is connected at this URL"
 def install_webhooks(app: FastAPI, *, limiter: FixedWindowLimiter) -> None:
     """Add the webhook routes (documented under ``webhooks``) to the gateway."""
     app.state.webhook_limiter = limiter
-    app.add_api_route(
-        "/webhooks/{provider}/{key}", receive_webhook, methods=["GET", "POST"],
-        tags=["webhooks"], responses=ERRORS, response_class=Response,
-        summary="A provider's webhook (no bearer token: the provider's signature)",
-        description="WhatsApp Cloud API and Messenger (`GET` verification, `POST` signed with "
-        "`X-Hub-Signature-256`), Twilio SMS (form posts signed with `X-Twilio-Signature`), "
-        "email (JSON signed with the channel's signing secret), custom channels "
-        "(`Authorization: Bearer <apiToken>`). The URL is the channel's `webhookUrl`.",
-    )
+    for method, name, summary in (
+        ("GET", "verify_webhook", "A provider's webhook verification (WhatsApp, Messenger)"),
+        ("POST", "receive_webhook", "A provider's webhook (no bearer token: its signature)"),
+    ):
+        # One route per method: one operation id each in the OpenAPI document.
+        app.add_api_route(
+            "/webhooks/{provider}/{key}", receive_webhook, methods=[method], name=name,
+            tags=["webhooks"], responses=ERRORS, response_class=Response, summary=summary,
+            description="WhatsApp Cloud API and Messenger (`GET` verification, `POST` signed "
+            "with `X-Hub-Signature-256`), Twilio SMS (form posts signed with "
+            "`X-Twilio-Signature`), email (JSON signed with the channel's signing secret), "
+            "custom channels (`Authorization: Bearer <apiToken>`). The URL is the channel's "
+            "`webhookUrl`.",
+        )
 
 
 async def receive_webhook(
