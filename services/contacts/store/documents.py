@@ -24,9 +24,10 @@ Stored contact (collection `contacts`, one per contact; `to_document` / `from_do
       "version": int,                       # 1 on create, +1 on every change
       # derived, for the list (store/query.py, store/id_windows.py):
       "search_text": str,                   # the searched fields, one per line
-      "list_keys": [str],                   # "<workspace_id>:<what>:<value>": a search's
-                                            # three-letter pieces (g), tags, language,
-                                            # country, status, assignee (list_keys())
+      "list_keys": [str],                   # "<workspace_id>:<what>:<value>:<id, 19
+                                            # digits>": a search's three-letter pieces
+                                            # (g), tags, language, country, status,
+                                            # assignee (list_keys())
       "wid": str                            # "<workspace_id>:<id, 19 digits>": id windows
     }
 """
@@ -76,8 +77,15 @@ def window_key(workspace_id: str, contact_id: int) -> str:
 
 
 def list_key(workspace_id: str, what: str, value: object) -> str:
-    """One entry of a stored contact's `list_keys`: ``"<workspace_id>:<what>:<value>"``."""
+    """A narrowing key: ``"<workspace_id>:<what>:<value>"``; a contact's `list_keys` entry is
+    it followed by `posting`'s id part, so one key's contacts sort by id in the index."""
     return f"{workspace_id}:{what}:{value}"
+
+
+def posting(key: str, contact_id: int) -> str:
+    """The `list_keys` entry of a contact under a narrowing key (ranges of ids are ranges of
+    these strings: the id has 19 digits)."""
+    return f"{key}:{contact_id:019d}"
 
 
 def grams_of(text: str) -> set[str]:
@@ -100,7 +108,7 @@ def list_keys(contact: Contact) -> list[str]:
         value = getattr(contact, name)
         if value is not None and value != "":
             keys.add(list_key(ws, name, value))
-    return sorted(keys)
+    return sorted(posting(key, contact.id) for key in keys)
 
 
 #: The fields a search looks in (the domain's `listing._SEARCHED`), joined in `search_text`.
