@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from services.channels.domain.channel import Channel, parse_connect, webhook_url
+from services.channels.domain.messages import StoredMessage
 from services.channels.handlers.commands import ConnectChannel, Connected, ReceiveWebhook
 from services.channels.providers.base import RawWebhook
 from shared.internal import Caller
@@ -57,3 +58,21 @@ def webhook_command(*, path: str, key: str, method: str, url: str,
     raw = RawWebhook(method=method.upper(), url=url, headers=provider_headers,
                      query=dict(parse_qsl(query, keep_blank_values=True)), body=body)
     return ReceiveWebhook(path=path, key=key, raw=raw)
+
+
+def message_to_api(message: StoredMessage, *, contact_id: int) -> dict[str, Any]:
+    """respond.io's message `{messageId, channelMessageId, contactId, channelId, traffic,
+    message, status: [{value, timestamp}]}` (timestamps in unix seconds)."""
+    return {
+        "messageId": message.id,
+        "channelMessageId": message.provider_message_id,
+        "contactId": contact_id,
+        "channelId": message.channel_id,
+        "traffic": message.traffic,
+        "message": message.message,
+        "status": [
+            {"value": s.value, "timestamp": int(s.at.timestamp()),
+             **({"message": s.error} if s.error else {})}
+            for s in message.status
+        ],
+    }

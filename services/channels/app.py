@@ -1,9 +1,9 @@
 """Wiring of the `channels` service: `bootstrap` (handlers and their dependencies) and the app.
 
-The service owns the workspace channels and their webhook secrets, and runs the webhook
-intake (verified provider webhooks published on `channels.inbound.v1` by a producer started
-with the app). It still records the contacts events it consumes without acting on them; the
-inbound consumer, links, conversations and messages come next.
+The service owns the workspace channels and their webhook secrets, runs the webhook intake
+(verified provider webhooks published on `channels.inbound.v1` by a producer started with the
+app) and consumes that topic (messages on sender links) and the contacts events (a sender's
+contact, a deleted contact's purge).
 """
 
 from __future__ import annotations
@@ -20,16 +20,21 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from services.channels.api import router
+from services.channels.consumers import EVENTS_GROUP, INBOUND_GROUP, register_consumers
 from services.channels.domain.errors import DomainError
 from services.channels.handlers import Channels, Deps
-from services.channels.handlers.repositories import ChannelRepository, InboundPublisher
+from services.channels.handlers.repositories import (
+    ChannelRepository,
+    InboundPublisher,
+    MessageRepository,
+)
 from services.channels.inbound import KafkaInboundPublisher
 from services.channels.providers.base import Provider
 from services.channels.settings import ChannelsSettings
-from services.channels.store import ChannelStore
+from services.channels.store import ChannelStore, MessageStore
 from shared.contracts.envelope import utcnow
 from shared.errors import error_response
-from shared.service import Runtime, create_service_app, records_only
+from shared.service import Runtime, create_service_app
 from shared.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -54,6 +59,7 @@ def bootstrap(
     runtime: Runtime | None = None,
     uow: UnitOfWork | None = None,
     channels: ChannelRepository | None = None,
+    messages: MessageRepository | None = None,
     publisher: InboundPublisher | None = None,
     providers: Mapping[str, Provider] | None = None,
     clock: Callable[[], datetime] | None = None,
@@ -76,6 +82,8 @@ def bootstrap(
         publisher=publisher,
         providers=providers if providers is not None else installed_providers(),
         inbound_topic=settings.topics.channels_inbound,
+        messages=messages if messages is not None else MessageStore(mongo().db),
+        commands_topic=settings.topics.contacts_commands,
         clock=clock or utcnow,
     )
     return Channels(deps)
@@ -91,12 +99,19 @@ def build_app(settings: ChannelsSettings | None = None) -> FastAPI:
 
     async def startup(rt: Runtime) -> None:
         await ChannelStore(rt.db).ensure_indexes()
+        await MessageStore(rt.db).ensure_indexes()
         app.state.channels = bootstrap(settings, runtime=rt, publisher=publisher)
         background.append(asyncio.create_task(_connect(publisher), name="channels-intake"))
 
+    def subscribers(rt: Runtime) -> None:
+        channels: Channels = app.state.channels
+        register_consumers(rt.broker, settings=settings, deps=channels.deps,
+                           events_uow=rt.uow.for_consumer(EVENTS_GROUP),
+                           inbound_uow=rt.uow.for_consumer(INBOUND_GROUP))
+
     app = create_service_app(
         settings=settings, title="contacthub channels", routers=[router], on_startup=startup,
-        setup_consumers=records_only(settings, topic=settings.topics.contacts_events),
+        setup_consumers=subscribers,
     )
     inner = app.router.lifespan_context
 

@@ -18,3 +18,5 @@ class ChannelsSettings(ServiceSettings):
     #: How long a webhook waits for the broker to acknowledge its events before it answers
     #: the provider 503 (the provider retries), seconds.
     webhook_publish_timeout_s: float = Field(default=5.0, gt=0)
+    #: Most messages one inbound (or contact events) batch applies in one transaction.
+    inbound_batch_size: int = Field(default=100, ge=1, le=1000)

@@ -69,9 +69,11 @@ def identifier_param(kinds: Sequence[str]) -> Any:
 #: Documentation of the path parameters the public routes use.
 PATH_PARAMS: dict[str, Any] = {
     "id": Path(description="Integer id, per workspace", ge=1, le=2**63 - 1, examples=[1]),
+    "messageId": Path(description="Message id, per workspace", ge=1, le=2**63 - 1,
+                      examples=[1]),
 }
 #: Path parameters that are not text, by name (FastAPI checks them; OpenAPI shows the type).
-PATH_TYPES: dict[str, Any] = {"id": int}
+PATH_TYPES: dict[str, Any] = {"id": int, "messageId": int}
 _PATH_SAFE = "/%:@!$&'()*+,;=-._~"
 _QUERY_SAFE = _PATH_SAFE + "?"
 #: The ``Idempotency-Key`` header as documented on the POST rows that honour it (the gateway

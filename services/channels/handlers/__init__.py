@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from services.channels.handlers import channels, commands, webhooks
+from services.channels.handlers import channels, commands, messages, webhooks
 from services.channels.handlers.commands import Message
 from services.channels.handlers.deps import Deps
 
@@ -23,6 +23,8 @@ HANDLERS: dict[type[Message[Any]], Handler] = {
     commands.ConnectChannel: channels.connect_channel,
     commands.DeleteChannel: channels.delete_channel,
     commands.ReceiveWebhook: webhooks.receive_webhook,
+    commands.ListMessages: messages.list_messages,
+    commands.GetMessage: messages.get_message,
 }
 
 

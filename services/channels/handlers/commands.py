@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from services.channels.domain.channel import Channel, ChannelSpec
+from services.channels.domain.messages import StoredMessage
 from services.channels.providers.base import RawWebhook
 from shared.internal import Caller
 
@@ -51,6 +52,15 @@ class WebhookAnswer:
     published: int = 0
 
 
+@dataclass(frozen=True)
+class MessagePage:
+    """One page of a contact's messages, newest first."""
+
+    messages: list[StoredMessage]
+    has_next: bool
+    has_previous: bool
+
+
 # commands and queries --------------------------------------------------------------------
 @dataclass(frozen=True)
 class ListChannels(Message[ChannelPage]):
@@ -85,3 +95,24 @@ class ReceiveWebhook(Message[WebhookAnswer]):
     path: str
     key: str
     raw: RawWebhook
+
+
+@dataclass(frozen=True)
+class ListMessages(Message[MessagePage]):
+    """A page of the contact's messages across its channels, newest first: ids below
+    `after` (next) or above `before` (previous)."""
+
+    caller: Caller
+    contact_id: int
+    limit: int = 10
+    after: int | None = None
+    before: int | None = None
+
+
+@dataclass(frozen=True)
+class GetMessage(Message[StoredMessage]):
+    """One message of the contact by its `messageId`."""
+
+    caller: Caller
+    contact_id: int
+    message_id: int

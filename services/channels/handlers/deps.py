@@ -7,7 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from services.channels.domain.channel import new_api_token, new_webhook_key
-from services.channels.handlers.repositories import ChannelRepository, InboundPublisher
+from services.channels.handlers.repositories import (
+    ChannelRepository,
+    InboundPublisher,
+    MessageRepository,
+)
 from services.channels.providers.base import Provider
 from shared.contracts.envelope import utcnow
 from shared.unit_of_work import UnitOfWork
@@ -24,6 +28,10 @@ class Deps:
     providers: Mapping[str, Provider]
     #: Where verified webhook events go (`channels.inbound.v1`).
     inbound_topic: str
+    #: Sender links and messages.
+    messages: MessageRepository
+    #: Where `contact.create_for_sender` goes (`contacts.commands.v1`).
+    commands_topic: str
     clock: Callable[[], datetime] = utcnow
     new_webhook_key: Callable[[], str] = field(default=new_webhook_key)
     new_api_token: Callable[[], str] = field(default=new_api_token)

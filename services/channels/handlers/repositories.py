@@ -3,11 +3,12 @@ implementations in `store/` and `inbound.py`, in-memory fakes in the tests)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from services.channels.domain.channel import Channel
+from services.channels.domain.messages import SenderLink, StatusEntry, StoredMessage
 
 Session = Any
 
@@ -42,6 +43,60 @@ class ChannelRepository(Protocol):
 
     async def by_webhook_key(self, key: str) -> Channel | None:
         """The channel (of any workspace) whose webhook key this is, unless deleted."""
+        ...
+
+
+class MessageRepository(Protocol):
+    """Sender links and their messages (keys in `domain.messages`)."""
+
+    async def allocate_ids(self, workspace_id: str, count: int) -> int:
+        """Reserve `count` message ids of the workspace (outside transactions); the first."""
+        ...
+
+    async def stored_keys(self, keys: Sequence[str], session: Session) -> set[str]:
+        """Which of these message keys are stored already."""
+        ...
+
+    async def insert_messages(self, messages: Sequence[StoredMessage], session: Session
+                              ) -> None:
+        """Store new messages."""
+        ...
+
+    async def touch_link(self, link: SenderLink, session: Session) -> bool:
+        """Create the link if new (no contact) and widen its message times; True if new."""
+        ...
+
+    async def link(self, key: str, session: Session = None) -> SenderLink | None:
+        """A sender link by key."""
+        ...
+
+    async def set_contact(self, key: str, *, contact_id: int, version: int,
+                          session: Session) -> None:
+        """Set the link's contact."""
+        ...
+
+    async def links_of(self, workspace_id: str, contact_id: int, session: Session = None
+                       ) -> list[str]:
+        """The keys of the contact's links."""
+        ...
+
+    async def purge_contact(self, workspace_id: str, contact_id: int, session: Session
+                            ) -> tuple[int, int]:
+        """Delete the contact's links and their messages; how many of each."""
+        ...
+
+    async def add_status(self, key: str, entry: StatusEntry, session: Session) -> bool:
+        """Append a status to an outgoing message; False if there is none."""
+        ...
+
+    async def page(self, workspace_id: str, links: Iterable[str], *, limit: int,
+                   after: int | None, before: int | None
+                   ) -> tuple[list[StoredMessage], bool, bool]:
+        """Messages of the links, newest first, below `after` or above `before`."""
+        ...
+
+    async def get(self, workspace_id: str, message_id: int) -> StoredMessage | None:
+        """A message of the workspace by its integer id."""
         ...
 
 

@@ -27,6 +27,7 @@ from shared.contracts.channels import InboundMessage
 from shared.contracts.envelope import RawEnvelope
 from shared.internal import Caller
 from tests.support.contacts_memory import MemoryUnitOfWork
+from tests.unit.channels.messages_memory import MemoryMessages
 
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
 OWNER = Caller(workspace_id="ws1", user_id="1", role="owner")
@@ -128,7 +129,8 @@ def publisher() -> RecordingPublisher:
 def handlers(publisher: RecordingPublisher) -> Channels:
     store = MemoryChannels()
     settings = ChannelsSettings(internal_token="x" * 32)  # type: ignore[call-arg]
-    return bootstrap(settings, uow=MemoryUnitOfWork(store), channels=store, publisher=publisher,
+    return bootstrap(settings, uow=MemoryUnitOfWork(store), channels=store,
+                     messages=MemoryMessages(), publisher=publisher,
                      providers={"whatsapp": FakeWhatsApp()}, clock=lambda: NOW)
 
 
