@@ -21,7 +21,8 @@ class MemoryMessages:
 
     def restore(self, state: object) -> None:
         links, messages = state  # type: ignore[misc]
-        self.links, self.messages = dict(links), dict(messages)
+        self.links = dict(links)
+        self.messages = dict(messages)
 
     async def allocate_ids(self, workspace_id: str, count: int) -> int:
         last = self.counters.get(workspace_id, 0) + count
