@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from services.channels.domain.messages import SenderLink, StatusEntry, StoredMessage
 
@@ -20,7 +20,7 @@ class MemoryMessages:
         return dict(self.links), dict(self.messages)
 
     def restore(self, state: object) -> None:
-        links, messages = state  # type: ignore[misc]
+        links, messages = cast(tuple[dict[str, SenderLink], dict[str, StoredMessage]], state)
         self.links = dict(links)
         self.messages = dict(messages)
 

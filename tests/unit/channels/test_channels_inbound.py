@@ -164,8 +164,8 @@ async def test_a_delivery_status_applies_to_an_outgoing_message_only(
                         message={"type": "text", "text": "hello"}, sent_at=NOW,
                         received_at=NOW, status=(StatusEntry(value="pending", at=NOW),))
     store.messages[out.key] = out
-    read: dict[str, Any] = {"channel_id": 1, "source": "whatsapp_cloud", "sender_id": WA, "status": "read",
-            "at": NOW}
+    read: dict[str, Any] = {"channel_id": 1, "source": "whatsapp_cloud", "sender_id": WA,
+                            "status": "read", "at": NOW}
     await consume(handlers, DeliveryStatus(provider_message_id="out-1", **read),
                   DeliveryStatus(provider_message_id="in-1", **read),
                   DeliveryStatus(provider_message_id="unknown", **read))
