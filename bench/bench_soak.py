@@ -1,9 +1,12 @@
 """Soak: minutes of mixed contact traffic through the gateway with every service consuming.
 
 On the whole bench stack (every service, the gateway; fresh database), ``WORKSPACES``
-workspaces created with the admin CLI, ``CONCURRENCY`` workers on httpx keep-alive
-connections, each picking a workspace and an operation at random (``MIX``: creates, reads,
-updates, tags, lists, block/unblock, deletes) until ``DURATION_S`` has passed. The store is
+workspaces created with the admin CLI, each filled first with ``PREFILL`` contacts (a used
+store: written straight into the contacts database as the store writes them, tags and
+languages spread like the load's; ``SOAK_PREFILL=0`` starts empty), ``CONCURRENCY``
+workers on httpx keep-alive connections, each picking a workspace and an operation at
+random (``MIX``: creates, reads, updates, tags, lists, block/unblock, deletes) until
+``DURATION_S`` has passed. The store is
 never reset: it grows by the creates minus the deletes.
 
 Printed per window (60 s, or a third of a short run): operations/s overall and per kind,
@@ -48,6 +51,8 @@ SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 DURATION_S = min(3_600.0, max(30.0, float(os.environ.get("SOAK_SECONDS", "300")) * SCALE))
 WINDOW_S = 60.0 if DURATION_S >= 180 else DURATION_S / 3
 WINDOWS = max(1, round(DURATION_S / WINDOW_S))
+#: Contacts per workspace before the load starts (what users live in is a used store).
+PREFILL = max(0, int(int(os.environ.get("SOAK_PREFILL", "5000")) * SCALE))
 CONCURRENCY = 8
 WORKSPACES = 4
 #: Operation kinds and their weights (percent).
@@ -361,7 +366,8 @@ def say_lag(name: str, lags: list[GroupLag]) -> None:
         say(f"  {name} {lag.group}", f"lag {lag.total} ({lag.partitions()})")
 
 
-async def run(cfg: StackConfig, spaces: list[Space]) -> dict[str, Any]:
+async def run(cfg: StackConfig, spaces: list[Space], *, first_serial: int = 0
+              ) -> dict[str, Any]:
     """The load, the per-window figures, then the consumers' catch-up."""
     topic = Topics().contacts_events
     say("settings", f"{DURATION_S:.0f} s in {WINDOWS} windows of {WINDOW_S:.0f} s, "
@@ -372,6 +378,7 @@ async def run(cfg: StackConfig, spaces: list[Space]) -> dict[str, Any]:
     ) as client:
         events_before = sum((await probe.end_offsets()).values())
         soak = Soak()
+        soak.serial = first_serial  # names and phones of the load's creates follow the fill's
         sampler = asyncio.create_task(sample_lag(probe, soak))
         marker = asyncio.create_task(mark_windows(soak))
         try:
@@ -440,6 +447,39 @@ def summary(cfg: StackConfig, spaces: list[Space], result: dict[str, Any]) -> di
     }
 
 
+def prefill(cfg: StackConfig, spaces: list[Space], *, per_workspace: int) -> None:
+    """Give each workspace ``per_workspace`` contacts named and numbered like the load's
+    creates (``Contact n``, phone ``+336120…n``, half with an email, a language each, 30 %
+    with a tag), stored as the contacts store stores them (``to_document``) with the id
+    counter set after them. No events: the consumers start from the load's."""
+    from services.contacts.domain.contact import Contact
+    from services.contacts.store.documents import to_document
+    from shared.contracts.envelope import utcnow
+
+    rng = random.Random(7)
+    client: MongoClient[dict[str, Any]] = MongoClient(cfg.mongo_url)
+    db = client[topology.CONTACTS.database]
+    with client:
+        for space in spaces:
+            docs = []
+            for n in range(1, per_workspace + 1):
+                now = utcnow()
+                contact = Contact.model_validate({
+                    "workspace_id": space.id, "id": n, "first_name": "Soak",
+                    "last_name": f"Contact {n}", "phone": f"+336{12000000 + n:08d}",
+                    "email": f"soak{n}@example.com" if n % 2 else None,
+                    "language": rng.choice(LANGUAGES),
+                    "tags": rng.sample(TAGS, 1) if rng.random() < 0.3 else [],
+                    "created_at": now, "updated_at": now,
+                })
+                docs.append(to_document(contact))
+                space.add(n)
+            for at in range(0, len(docs), 1000):
+                db.contacts.insert_many(docs[at:at + 1000], ordered=False)
+            db.contact_counters.update_one({"_id": space.id},
+                                           {"$max": {"last_id": per_workspace}}, upsert=True)
+
+
 def main() -> None:
     """Whole bench stack, WORKSPACES workspaces, the soak, the figures."""
     with bench_stack(services=None) as cfg:
@@ -450,6 +490,11 @@ def main() -> None:
             spaces.append(Space(made["workspace_id"],
                                 owner={"Authorization": f"Bearer {tokens['owner']}"},
                                 agent={"Authorization": f"Bearer {tokens['agent']}"}))
-        result = asyncio.run(run(cfg, spaces))
+        if PREFILL:
+            started = time.perf_counter()
+            prefill(cfg, spaces, per_workspace=PREFILL)
+            say("used store", f"{PREFILL} contacts in each of {len(spaces)} workspaces, "
+                f"written in {time.perf_counter() - started:.1f}s before the load")
+        result = asyncio.run(run(cfg, spaces, first_serial=PREFILL))
         figures = summary(cfg, spaces, result)
     record("soak", figures)
