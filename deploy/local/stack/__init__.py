@@ -229,6 +229,10 @@ def _process_env(cfg: StackConfig, settings: Mapping[str, str] | None = None) ->
 # ----------------------------------------------------------------- process specs
 
 
+#: The local database's oplog size in entries (its default is 100,000).
+OPLOG_MAX_ENTRIES = 2_000_000
+
+
 def _secantusd(cfg: StackConfig) -> str:
     beside = Path(cfg.python).parent / "secantusd-py"
     found = str(beside) if beside.exists() else shutil.which("secantusd-py")
@@ -283,6 +287,11 @@ def mongo_spec(cfg: StackConfig, *, fresh: bool = False) -> ProcessSpec:
             str(cfg.mongo_port),
             "--storage-path",
             str(cfg.mongo_dir),
+            # MongoDB sizes its oplog at 5 % of the disk; SecantusDB's default of 100,000
+            # entries fills in minutes, and from then on every write pays for pruning its
+            # head (docs/operations.md). The hour of retention still bounds it.
+            "--oplog-max-entries",
+            str(OPLOG_MAX_ENTRIES),
         ],
         cwd=cfg.var_dir,
         env=_process_env(cfg),
